@@ -1,0 +1,49 @@
+# The two commands: `make run` (app on SQLite with demo data) and `make test`.
+# Everything else here is a step of those two.
+
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint format migrate frameworks system-packages clean help
+
+help:
+	@echo "make run    set up and serve the app on http://$(HOST):$(PORT) (SQLite, DEBUG on)"
+	@echo "make test   install and run the whole test suite"
+	@echo "make lint   ruff check"
+
+# The virtual environment is rebuilt when a requirements file changes.
+$(VENV)/.runtime: requirements.txt
+	@test -x $(PY) || "$$(scripts/find-python)" -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	@touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+system-packages:
+	@scripts/install-system-packages
+
+# `make run` is for local use: DEBUG on, so a development SECRET_KEY is allowed.
+run: export DEBUG ?= 1
+run: $(VENV)/.runtime
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py load_frameworks
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+test: $(VENV)/.dev system-packages
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.dev
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: $(VENV)/.dev
+	$(PY) -m ruff format .
+	$(PY) -m ruff check --fix .
+
+clean:
+	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache
