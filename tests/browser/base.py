@@ -1,0 +1,72 @@
+"""Browser tests: Playwright driving Debian's Chromium against a live test server.
+
+Playwright's own browser download is never used (the machines cannot reach its
+CDN): we launch /usr/bin/chromium, which `make test` and `.ci/run` install. A
+missing browser fails the tests rather than skipping them.
+"""
+
+import os
+from pathlib import Path
+
+from axe_playwright_python.sync_playwright import Axe
+from django.contrib.staticfiles.testing import StaticLiveServerTestCase
+from playwright.sync_api import sync_playwright
+
+# Playwright's sync API runs an event loop in this thread; the test server and the
+# ORM calls in the tests still run synchronously, which Django allows with this.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# WCAG 2.2 AA, as NHS services must meet.
+AXE_OPTIONS = {
+    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]},
+    "resultTypes": ["violations"],
+}
+
+
+class BrowserTestCase(StaticLiveServerTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        if not Path(CHROMIUM).exists():
+            raise RuntimeError(f"{CHROMIUM} is missing: run `make test` (it installs Debian's chromium).")
+        cls.playwright = sync_playwright().start()
+        cls.browser = cls.playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.browser.close()
+        cls.playwright.stop()
+        super().tearDownClass()
+
+    def setUp(self):
+        self.context = self.browser.new_context(viewport={"width": 1280, "height": 900})
+        self.page = self.context.new_page()
+        self.console_errors: list[str] = []
+        self.page.on("console", lambda msg: msg.type == "error" and self.console_errors.append(msg.text))
+
+    def tearDown(self):
+        self.context.close()
+
+    def visit(self, path: str):
+        response = self.page.goto(self.live_server_url + path)
+        self.assertIsNotNone(response)
+        return response
+
+    def assertAccessible(self):
+        """axe finds no WCAG 2.2 A/AA (or best-practice) violation on the current page."""
+        results = Axe().run(self.page, options=AXE_OPTIONS)
+        self.assertEqual(results.violations_count, 0, results.generate_report())
+
+    def assertNoConsoleErrors(self):
+        """Covers CSP violations too: the browser reports each one as a console error."""
+        self.assertEqual(self.console_errors, [])

@@ -1,0 +1,25 @@
+"""Test settings: the real settings with test-only speed-ups, nothing else.
+
+A fixed SECRET_KEY lets the suite run with DEBUG off (as Django's test runner does)
+without a real secret in the environment.
+"""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-" + "x" * 40)
+
+from ics_governance.settings import *  # noqa: E402,F403
+
+# Fast hashing: the default PBKDF2 makes every login in a test take ~0.3 s.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# No collectstatic in tests: serve the source files, unhashed.
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# Tests never redirect to HTTPS; the deploy check test sets production values itself.
+SECURE_SSL_REDIRECT = False
+# No collected static folder in tests; WhiteNoise serves from the app folders instead.
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
