@@ -8,7 +8,7 @@ import os
 
 os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-" + "x" * 40)
 
-from ics_governance.settings import *  # noqa: E402,F403
+from ics_governance.settings import *  # noqa: F403
 
 # Fast hashing: the default PBKDF2 makes every login in a test take ~0.3 s.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

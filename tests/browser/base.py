@@ -7,14 +7,11 @@ missing browser fails the tests rather than skipping them.
 
 import os
 from pathlib import Path
+from unittest import mock
 
 from axe_playwright_python.sync_playwright import Axe
 from django.contrib.staticfiles.testing import StaticLiveServerTestCase
 from playwright.sync_api import sync_playwright
-
-# Playwright's sync API runs an event loop in this thread; the test server and the
-# ORM calls in the tests still run synchronously, which Django allows with this.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -39,6 +36,10 @@ class BrowserTestCase(StaticLiveServerTestCase):
         super().setUpClass()
         if not Path(CHROMIUM).exists():
             raise RuntimeError(f"{CHROMIUM} is missing: run `make test` (it installs Debian's chromium).")
+        # Playwright's sync API runs an event loop in this thread; the ORM calls in the
+        # tests still run synchronously, which Django allows only with this flag. It is
+        # set for the browser tests alone and removed afterwards.
+        cls.enterClassContext(mock.patch.dict(os.environ, {"DJANGO_ALLOW_ASYNC_UNSAFE": "true"}))
         cls.playwright = sync_playwright().start()
         cls.browser = cls.playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 

@@ -81,7 +81,11 @@ class SettingsStartupTests(SimpleTestCase):
     """The real settings module, started in a fresh process with a given environment."""
 
     def run_check(self, **env: str) -> subprocess.CompletedProcess:
-        environ = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "DATABASE_URL"}}
+        environ = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in {"DEBUG", "SECRET_KEY", "DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+        }
         environ.update(env, DJANGO_SETTINGS_MODULE="ics_governance.settings")
         return subprocess.run(
             [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
