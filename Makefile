@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format migrate frameworks system-packages clean help
+.PHONY: run test lint format bench system-packages clean help
 
 help:
 	@echo "make run    set up and serve the app on http://$(HOST):$(PORT) (SQLite, DEBUG on)"
@@ -47,3 +47,6 @@ format: $(VENV)/.dev
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache
+
+bench: $(VENV)/.dev
+	$(PY) bench/framework_pages.py
