@@ -27,11 +27,14 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 system-packages:
 	@scripts/install-system-packages
 
-# `make run` is for local use: DEBUG on, so a development SECRET_KEY is allowed.
+# `make run` is for local use: DEBUG on, so a development SECRET_KEY is allowed and
+# demo accounts are created on a new database (seed_demo refuses to run without DEBUG).
 run: export DEBUG ?= 1
 run: $(VENV)/.runtime
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py load_frameworks
+	$(PY) manage.py load_organisations
+	$(PY) manage.py seed_demo --if-new
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 test: $(VENV)/.dev system-packages

@@ -1,10 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
+
+from organisations import views as organisation_views
 
 urlpatterns = [
-    # Until the home page arrives with organisations and logins, the library is the front door.
-    path("", RedirectView.as_view(pattern_name="frameworks:list", permanent=False), name="home"),
+    path("", organisation_views.home, name="home"),
+    path("", include("organisations.urls")),
     path("frameworks/", include("frameworks.urls")),
+    # Login, logout (POST), password change and reset: Django's views, our templates.
+    path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -58,6 +58,18 @@ class BrowserTestCase(StaticLiveServerTestCase):
     def tearDown(self):
         self.context.close()
 
+    def sign_in(self, user) -> None:
+        """Sign in without the form, by giving the browser a session cookie."""
+        from django.conf import settings
+        from django.test import Client
+
+        client = Client()
+        client.force_login(user)
+        cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+        self.context.add_cookies(
+            [{"name": cookie.key, "value": cookie.value, "url": self.live_server_url, "httpOnly": True}]
+        )
+
     def visit(self, path: str):
         response = self.page.goto(self.live_server_url + path)
         self.assertIsNotNone(response)

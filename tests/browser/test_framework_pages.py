@@ -2,6 +2,7 @@
 
 from io import StringIO
 
+from django.contrib.auth.models import User
 from django.core.management import call_command
 
 from tests.browser.base import BrowserTestCase
@@ -12,6 +13,7 @@ class FrameworkPagesInBrowserTests(BrowserTestCase):
         super().setUp()
         # The real seeded frameworks: the pages users will actually read.
         call_command("load_frameworks", stdout=StringIO())
+        self.sign_in(User.objects.create_user("reader"))
 
     def test_the_framework_list_is_accessible(self):
         self.visit("/frameworks/")

@@ -1,18 +1,32 @@
 """The framework list and framework page."""
 
+from django.contrib.auth.models import User
 from django.test import TestCase
 
 from frameworks.models import Framework, Level, LineLevelDescriptor
 from tests.factories import make_framework, make_scale
 
 
-class FrameworkListTests(TestCase):
+class SignedInTestCase(TestCase):
+    """Every page needs a login; the framework library is open to anyone signed in."""
+
     @classmethod
     def setUpTestData(cls):
+        cls.reader = User.objects.create_user("reader")
+
+    def setUp(self):
+        self.client.force_login(self.reader)
+
+
+class FrameworkListTests(SignedInTestCase):
+    @classmethod
+    def setUpTestData(cls):
+        super().setUpTestData()
         cls.framework = make_framework(sections=2, lines_per_section=3)
 
     def test_it_lists_frameworks_with_counts(self):
-        with self.assertNumQueries(1):
+        # The session and the user, then one query for the list.
+        with self.assertNumQueries(3):
             response = self.client.get("/frameworks/")
         self.assertContains(response, self.framework.title)
         self.assertContains(response, f'href="/frameworks/{self.framework.slug}/1/"')
@@ -24,13 +38,15 @@ class FrameworkListTests(TestCase):
         response = self.client.get("/frameworks/")
         self.assertContains(response, "No frameworks are loaded yet")
 
-    def test_home_leads_to_the_library(self):
-        self.assertRedirects(self.client.get("/"), "/frameworks/")
+    def test_it_needs_a_login(self):
+        self.client.logout()
+        self.assertRedirects(self.client.get("/frameworks/"), "/accounts/login/?next=/frameworks/")
 
 
-class FrameworkPageTests(TestCase):
+class FrameworkPageTests(SignedInTestCase):
     @classmethod
     def setUpTestData(cls):
+        super().setUpTestData()
         cls.scale = make_scale()
         cls.framework = make_framework(slug="small", sections=2, lines_per_section=2, scale=cls.scale)
         cls.large = make_framework(slug="large", sections=8, lines_per_section=9, scale=cls.scale)
@@ -60,9 +76,10 @@ class FrameworkPageTests(TestCase):
         self.assertEqual(positions, sorted(positions))
 
     def test_its_query_count_does_not_grow_with_the_framework(self):
-        with self.assertNumQueries(6):
+        # The session and the user, then six for the page, whatever its size.
+        with self.assertNumQueries(8):
             self.client.get("/frameworks/small/1/")
-        with self.assertNumQueries(6):
+        with self.assertNumQueries(8):
             self.client.get("/frameworks/large/1/")
 
     def test_it_links_other_versions(self):

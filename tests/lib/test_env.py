@@ -84,7 +84,7 @@ class SettingsStartupTests(SimpleTestCase):
         environ = {
             k: v
             for k, v in os.environ.items()
-            if k not in {"DEBUG", "SECRET_KEY", "DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+            if k not in {"DEBUG", "SECRET_KEY", "DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE", "EMAIL_HOST"}
         }
         environ.update(env, DJANGO_SETTINGS_MODULE="ics_governance.settings")
         return subprocess.run(
@@ -111,6 +111,7 @@ class SettingsStartupTests(SimpleTestCase):
             DEBUG="0",
             SECRET_KEY="k" * 20 + "-production-like-secret-key-value-0123456789",
             ALLOWED_HOSTS="ics.example.nhs.uk",
+            EMAIL_HOST="smtp.example.nhs.uk",
         )
         self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
         self.assertIn("no issues", result.stdout)
