@@ -1,0 +1,72 @@
+"""Home, organisation, board members and ICS pages."""
+
+import datetime
+
+from organisations.models import IcsSuccession
+from tests.base import PersonaTestCase, make_ics
+
+
+class HomeTests(PersonaTestCase):
+    def test_a_member_sees_their_organisation_and_role(self):
+        self.client.force_login(self.non_executive)
+        response = self.client.get("/")
+        self.assertContains(response, "North Hospitals NHS Trust")
+        self.assertContains(response, 'href="/organisations/RA1/"')
+        self.assertContains(response, "Non-executive director")
+        self.assertContains(response, "North ICS")
+        self.assertNotContains(response, "South Hospitals")
+
+    def test_a_consultant_sees_their_icss(self):
+        self.client.force_login(self.consultant)
+        response = self.client.get("/")
+        self.assertContains(response, 'href="/ics/QAA/"')
+        self.assertContains(response, "Governance consultant")
+        self.assertNotContains(response, "QBB")
+
+    def test_someone_with_nothing_is_told_what_to_do(self):
+        self.client.force_login(self.staff)
+        self.assertContains(self.client.get("/"), "not linked to an organisation")
+
+    def test_its_query_count_does_not_grow_with_memberships(self):
+        self.client.force_login(self.secretary)
+        with self.assertNumQueries(5):
+            self.client.get("/")
+        from tests.base import add_member, make_org
+
+        for n in range(5):
+            add_member(self.secretary, make_org(f"RX{n}", f"Extra {n}", self.ics), "observer")
+        with self.assertNumQueries(5):
+            self.client.get("/")
+
+
+class OrganisationPageTests(PersonaTestCase):
+    def test_members_see_the_ics_history(self):
+        self.client.force_login(self.observer)
+        response = self.client.get("/organisations/RA1/")
+        self.assertContains(response, "North (QAA), 1 Jul 2022 to now")
+        self.assertContains(response, "Observer")
+        self.assertNotContains(response, "Board members and roles")
+
+    def test_the_secretary_is_offered_the_board_list(self):
+        self.client.force_login(self.secretary)
+        self.assertContains(self.client.get("/organisations/RA1/"), 'href="/organisations/RA1/people/"')
+
+    def test_the_board_list_shows_every_role(self):
+        self.client.force_login(self.chair)
+        response = self.client.get("/organisations/RA1/people/")
+        for label in ["Board secretary", "Chair", "Executive director", "Non-executive director", "Observer"]:
+            self.assertContains(response, label)
+        self.assertNotContains(response, "outsider@example.org")
+
+
+class IcsPageTests(PersonaTestCase):
+    def test_it_lists_the_organisations_and_succession(self):
+        successor = make_ics("QZZ", "Greater North", valid_from=datetime.date(2026, 4, 1))
+        IcsSuccession.objects.create(predecessor=self.ics, successor=successor, partial=True)
+        self.client.force_login(self.consultant)
+        response = self.client.get("/ics/QAA/")
+        self.assertContains(response, "North Hospitals NHS Trust")
+        self.assertContains(response, "North Mental Health NHS Foundation Trust")
+        self.assertContains(response, "Succeeded by:")
+        self.assertContains(response, "Greater North (QZZ, part)")
+        self.assertNotContains(response, "South Hospitals")

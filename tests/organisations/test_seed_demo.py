@@ -1,0 +1,79 @@
+"""`manage.py seed_demo`: demo people for every role, on real reference data."""
+
+from io import StringIO
+
+from django.contrib.auth.models import User
+from django.core.management import CommandError, call_command
+from django.test import TestCase, override_settings
+
+from organisations.models import ConsultantAssignment, Membership
+
+USERNAMES = [
+    "secretary",
+    "chair",
+    "director1",
+    "director2",
+    "director3",
+    "director4",
+    "director5",
+    "observer",
+    "consultant",
+    "consultant-elsewhere",
+    "outsider",
+    "admin",
+]
+
+
+@override_settings(DEBUG=True)
+class SeedDemoTests(TestCase):
+    def seed(self, *args: str) -> str:
+        out = StringIO()
+        call_command("seed_demo", *args, stdout=out)
+        return out.getvalue()
+
+    def test_it_creates_every_persona_and_prints_the_logins(self):
+        out = self.seed()
+        self.assertEqual(sorted(User.objects.values_list("username", flat=True)), sorted(USERNAMES))
+        for username in USERNAMES:
+            self.assertIn(username, out)
+        self.assertIn("Password for every demo account: demo-board-2026", out)
+        self.assertTrue(User.objects.get(username="director1").check_password("demo-board-2026"))
+
+        trust = Membership.objects.filter(organisation__ods_code="RR8")
+        self.assertEqual(trust.filter(role="director", director_kind="executive").count(), 3)
+        self.assertEqual(trust.filter(role="director", director_kind="non-executive").count(), 2)
+        self.assertEqual(set(trust.values_list("role", flat=True)), {"secretary", "chair", "director", "observer"})
+        self.assertEqual(ConsultantAssignment.objects.get(user__username="consultant").ics.ods_code, "QWO")
+        self.assertEqual(ConsultantAssignment.objects.get(user__username="consultant-elsewhere").ics.ods_code, "QF7")
+        outsider = Membership.objects.get(user__username="outsider")
+        self.assertNotEqual(outsider.organisation.ics_memberships.get().ics.ods_code, "QWO")
+        self.assertTrue(User.objects.get(username="admin").is_staff)
+
+    def test_it_is_idempotent(self):
+        self.seed()
+        counts = (User.objects.count(), Membership.objects.count(), ConsultantAssignment.objects.count())
+        self.seed()
+        self.assertEqual(
+            (User.objects.count(), Membership.objects.count(), ConsultantAssignment.objects.count()), counts
+        )
+
+    def test_it_uses_demo_password_from_the_environment(self):
+        import os
+        from unittest import mock
+
+        with mock.patch.dict(os.environ, {"DEMO_PASSWORD": "another-demo-pass"}):
+            out = self.seed()
+        self.assertIn("another-demo-pass", out)
+        self.assertTrue(User.objects.get(username="chair").check_password("another-demo-pass"))
+
+    def test_if_new_leaves_an_existing_database_alone(self):
+        User.objects.create_user("someone-real")
+        out = self.seed("--if-new")
+        self.assertIn("no demo accounts were added", out)
+        self.assertEqual(User.objects.count(), 1)
+
+    @override_settings(DEBUG=False)
+    def test_it_refuses_without_debug(self):
+        with self.assertRaisesMessage(CommandError, "runs only with DEBUG on"):
+            self.seed()
+        self.assertEqual(User.objects.count(), 0)
