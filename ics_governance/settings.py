@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "axes",
     "frameworks",
     "organisations",
+    "assessments",
 ]
 
 MIDDLEWARE = [
@@ -133,7 +134,13 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# Uploaded evidence lives here, outside the static root, and is served only through
+# a view that checks who may see the assessment (there is no public MEDIA_URL).
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
+EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_MB", 20, minimum=1) * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # form fields other than files: 2.5 MB, Django's default
+# The address of the site, for links in emails (invitations, reminders).
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # Email: printed to the console unless an SMTP host is configured.
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "ICS Governance <no-reply@localhost>")

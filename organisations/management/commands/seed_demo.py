@@ -20,6 +20,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.utils import timezone
 
 from organisations.models import ConsultantAssignment, IntegratedCareSystem, Membership, Organisation
 
@@ -125,6 +126,12 @@ PEOPLE = [
 ]
 
 
+def _current_period() -> int:
+    """The NHS year runs April to March: in November 2026 the period is 2026/27."""
+    today = timezone.localdate()
+    return today.year if today.month >= 4 else today.year - 1
+
+
 class Command(BaseCommand):
     help = "Create demo accounts for every role (DEBUG only)."
 
@@ -149,6 +156,11 @@ class Command(BaseCommand):
         call_command("load_organisations", stdout=self.stdout if options["verbosity"] > 1 else StringIO())
         with transaction.atomic():
             self._seed(password)
+            # Demo assessments: this year's in progress, last year's signed off.
+            from assessments.demo import seed as seed_assessments
+
+            call_command("load_frameworks", stdout=StringIO())
+            seed_assessments(demo_trust=DEMO_TRUST, other_trusts=DEMO_SYSTEM_TRUSTS[1:], year=_current_period())
         self._print_logins(password)
 
     def _seed(self, password: str) -> None:
@@ -190,4 +202,5 @@ class Command(BaseCommand):
         for person in PEOPLE:
             self.stdout.write(f"  {person.username:22} {person.what}")
         self.stdout.write(f"Password for every demo account: {password}")
+        self.stdout.write(f"Sign in at {settings.SITE_URL}/")
         self.stdout.write("")

@@ -1,0 +1,96 @@
+"""Who may see or do what with assessments (the assessments' part of organisations/access.py).
+
+- Members of the organisation see its assessments; a consultant sees an assessment
+  only once it is signed off, and only if it belongs to an ICS they are assigned to.
+  Everyone else gets 404, as if it did not exist.
+- A member whose role does not allow an action gets 403.
+- A director's own answers are reached only through their own respondent record, so
+  nobody can open another director's scores by changing a URL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from assessments.models import Assessment, Respondent
+from organisations.models import ConsultantAssignment, Membership
+
+Role = Membership.Role
+MANAGERS = frozenset({Role.SECRETARY, Role.CHAIR})
+
+
+@dataclass(frozen=True)
+class AssessmentAccess:
+    assessment: Assessment
+    membership: Membership | None  # None for a consultant
+
+    @property
+    def role(self) -> str | None:
+        return self.membership.role if self.membership else None
+
+    @property
+    def is_manager(self) -> bool:
+        return self.role in MANAGERS
+
+    @property
+    def is_secretary(self) -> bool:
+        return self.role == Role.SECRETARY
+
+    @property
+    def is_chair(self) -> bool:
+        return self.role == Role.CHAIR
+
+
+def get_assessment_for_user(
+    user, ods_code: str, year: int, *, roles: Collection[str] | None = None
+) -> AssessmentAccess:
+    """Two queries for a member: the assessment with its organisation, and the membership."""
+    if not user.is_authenticated:
+        raise Http404
+    assessment = (
+        Assessment.objects.select_related("organisation", "ics")
+        .filter(organisation__ods_code=ods_code, period_start_year=year)
+        .first()
+    )
+    if assessment is None:
+        raise Http404("No such assessment.")
+    membership = Membership.objects.filter(user=user, organisation_id=assessment.organisation_id).first()
+    if membership is None:
+        is_consultant = (
+            assessment.status == Assessment.Status.SIGNED_OFF
+            and assessment.ics_id is not None
+            and ConsultantAssignment.objects.filter(user=user, ics_id=assessment.ics_id).exists()
+        )
+        if not is_consultant:
+            raise Http404("No such assessment.")
+    access = AssessmentAccess(assessment, membership)
+    if roles is not None and access.role not in roles:
+        raise PermissionDenied("Your role in this organisation does not allow this.")
+    return access
+
+
+def get_respondent_for_user(user, ods_code: str, year: int) -> Respondent:
+    """The person's own respondent record, with its assessment and organisation: one query.
+
+    404 for non-members; 403 for a member who is not (or no longer) a respondent."""
+    if not user.is_authenticated:
+        raise Http404
+    respondent = (
+        Respondent.objects.select_related("assessment__organisation", "assessment__previous")
+        .filter(
+            user=user,
+            removed_at__isnull=True,
+            assessment__organisation__ods_code=ods_code,
+            assessment__period_start_year=year,
+            assessment__organisation__memberships__user=user,
+        )
+        .first()
+    )
+    if respondent is None:
+        get_assessment_for_user(user, ods_code, year)  # 404 if they may not see it at all
+        raise PermissionDenied("You are not invited to score this assessment.")
+    return respondent

@@ -1,0 +1,163 @@
+"""Demo assessments for `seed_demo`: one in progress for the demo trust, last year's
+signed off (so that "start from last year", references and carried actions show), and
+last year's signed-off results for five more trusts of the demo ICS.
+
+Scores are drawn from a seeded random generator, so every run builds the same data.
+The current assessment goes through the services (invitations, autosaves,
+submissions), so its history reads as it would in real use.
+"""
+
+from __future__ import annotations
+
+import datetime
+import random
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from assessments import services
+from assessments.models import Action, AgreedScore, Assessment, HistoryEntry
+from frameworks.models import Framework
+from organisations.models import Membership, Organisation
+
+COMMENTS = [
+    "Strong at board level; less consistent in divisions.",
+    "We say this, but I have not seen the evidence at committee.",
+    "Improved since the last CQC visit, not yet embedded.",
+    "Depends heavily on two individuals.",
+    "The system partners would score us lower on this.",
+    "Good progress this year; the data now supports it.",
+]
+
+
+def _frameworks() -> list[Framework]:
+    return list(Framework.objects.filter(status=Framework.Status.CURRENT).order_by("title"))
+
+
+def _truth(rng: random.Random, lines) -> dict[int, int]:
+    return {line.pk: rng.choice([2, 2, 3, 3, 3, 4]) for line in lines}
+
+
+@transaction.atomic
+def signed_off_last_year(organisation: Organisation, year: int, *, by, seed: int) -> Assessment:
+    """A signed-off assessment with agreed scores for every line, built directly: it
+    stands for last year's work, before this tool held it."""
+    existing = Assessment.objects.filter(organisation=organisation, period_start_year=year).first()
+    if existing is not None:
+        return existing
+    rng = random.Random(seed)
+    assessment = Assessment.objects.create(
+        organisation=organisation,
+        ics=organisation.ics_on(datetime.date(year, 4, 1)),
+        period_start_year=year,
+        title=f"Board self-assessment {year}/{(year + 1) % 100:02d}",
+        deadline=datetime.date(year, 10, 31),
+        status=Assessment.Status.MODERATION,
+        created_by=by,
+    )
+    frameworks = _frameworks()
+    assessment.frameworks.set(frameworks)
+    for framework in frameworks:
+        framework.mark_in_use()
+    lines = assessment.included_lines()
+    truth = _truth(rng, lines)
+    AgreedScore.objects.bulk_create(
+        AgreedScore(
+            assessment=assessment,
+            line=line,
+            level=truth[line.pk],
+            target_level=min(5, truth[line.pk] + rng.choice([0, 1, 1])),
+            updated_by=by,
+            version=1,
+            rationale="Agreed at the board development session.",
+        )
+        for line in lines
+    )
+    for line in rng.sample(lines, 3):
+        Action.objects.create(
+            assessment=assessment,
+            line=line,
+            description=f"Strengthen assurance for {line.code}: report to the "
+            "board quarterly with evidence from the divisions.",
+            owner="Director of Corporate Affairs",
+            due_date=datetime.date(year + 1, 3, 31),
+            status=Action.Status.IN_PROGRESS,
+            created_by=by,
+            version=1,
+        )
+    HistoryEntry.objects.create(
+        assessment=assessment,
+        actor=by,
+        action="imported",
+        subject="Assessment",
+        note="Demo data: last year's results, entered for comparison.",
+    )
+    assessment.status = Assessment.Status.SIGNED_OFF
+    assessment.signed_off_by = by
+    assessment.signed_off_at = timezone.make_aware(datetime.datetime(year, 12, 12, 10, 0))
+    assessment.save(update_fields=["status", "signed_off_by", "signed_off_at"])
+    return assessment
+
+
+@transaction.atomic
+def in_progress(organisation: Organisation, year: int, *, previous: Assessment | None, seed: int) -> Assessment:
+    """This year's assessment, open for scoring: three directors have submitted, one is
+    half-way, one has not started."""
+    existing = Assessment.objects.filter(organisation=organisation, period_start_year=year).first()
+    if existing is not None:
+        return existing
+    rng = random.Random(seed)
+    User = get_user_model()
+    secretary = User.objects.get(username="secretary")
+    details = services.AssessmentDetails(
+        title=f"Board self-assessment {year}/{(year + 1) % 100:02d}",
+        period_start_year=year,
+        deadline=timezone.localdate() + datetime.timedelta(days=21),
+        anonymous=True,
+        frameworks=_frameworks(),
+    )
+    assessment = services.create_assessment(organisation, details, by=secretary, previous=previous)
+    directors = (
+        Membership.objects.filter(organisation=organisation, role=Membership.Role.DIRECTOR)
+        .select_related("user")
+        .order_by("user__username")
+    )
+    services.invite_respondents(assessment, directors, by=secretary)
+    services.open_assessment(assessment, by=secretary, notify=False)
+    lines = assessment.included_lines()
+    truth = _truth(rng, lines)
+    plan = {"director1": 1.0, "director2": 1.0, "director4": 1.0, "director3": 0.5, "director5": 0.0}
+    for respondent in assessment.respondents.select_related("user", "assessment__organisation"):
+        share = plan.get(respondent.user.username, 0.0)
+        answers = list(
+            respondent.answers.select_related("line__framework").order_by(
+                "line__framework__title", "line__section__order", "line__order"
+            )
+        )
+        for answer in answers[: round(len(answers) * share)]:
+            answer.respondent = respondent
+            dont_know = rng.random() < 0.05
+            level = None if dont_know else max(1, min(5, truth[answer.line_id] + rng.choice([-1, 0, 0, 0, 1])))
+            target = None if level is None else min(5, level + rng.choice([0, 1]))
+            comment = rng.choice(COMMENTS) if rng.random() < 0.15 else ""
+            services.save_answer(
+                answer, services.AnswerInput(level, dont_know, target, comment, answer.version), by=respondent.user
+            )
+        if share == 1.0:
+            services.submit_response(respondent, by=respondent.user)
+    return assessment
+
+
+def seed(*, demo_trust: str, other_trusts: list[str], year: int) -> list[Assessment]:
+    """Build every demo assessment; returns them. Idempotent."""
+    User = get_user_model()
+    chair = User.objects.get(username="chair")
+    trust = Organisation.objects.get(ods_code=demo_trust)
+    built = []
+    last_year = signed_off_last_year(trust, year - 1, by=chair, seed=1)
+    built.append(last_year)
+    for index, code in enumerate(other_trusts, start=2):
+        built.append(signed_off_last_year(Organisation.objects.get(ods_code=code), year - 1, by=chair, seed=index))
+    built.append(in_progress(trust, year, previous=last_year, seed=99))
+    return built
