@@ -48,3 +48,62 @@ def make_framework(
         for i in range(1, lines_per_section + 1):
             Line.objects.create(framework=framework, section=section, code=f"S{s}.{i}", text=f"Line {s}.{i}", order=i)
     return framework
+
+
+def make_assessment(
+    organisation,
+    *,
+    secretary,
+    respondents=(),
+    frameworks=None,
+    year: int = 2026,
+    status: str = "open",
+    anonymous: bool = True,
+    previous=None,
+):
+    """An assessment built through the services, as far as `status` ("draft", "open",
+    "moderation"). `respondents` are users with director or chair memberships."""
+    from django.utils import timezone
+
+    from assessments import services
+    from organisations.models import Membership
+
+    details = services.AssessmentDetails(
+        title=f"Board self-assessment {year}",
+        period_start_year=year,
+        deadline=timezone.localdate() + datetime.timedelta(days=14),
+        anonymous=anonymous,
+        frameworks=list(frameworks) if frameworks is not None else [make_framework()],
+    )
+    assessment = services.create_assessment(organisation, details, by=secretary, previous=previous)
+    memberships = Membership.objects.filter(organisation=organisation, user__in=list(respondents))
+    if respondents:
+        services.invite_respondents(assessment, memberships, by=secretary)
+    if status in ("open", "moderation"):
+        services.open_assessment(assessment, by=secretary, notify=False)
+    if status == "moderation":
+        for respondent in assessment.respondents.all():
+            answer_all(respondent, level=3)
+            services.submit_response(respondent, by=respondent.user)
+        services.start_moderation(assessment, by=secretary)
+    assessment.refresh_from_db()
+    return assessment
+
+
+def answer_all(respondent, *, level: int = 3) -> None:
+    from assessments import services
+
+    for answer in respondent.answers.select_related("line__framework", "respondent__assessment"):
+        services.save_answer(answer, services.AnswerInput(level, False, None, "", answer.version), by=respondent.user)
+
+
+def agree_all(assessment, *, by, level: int = 2) -> None:
+    from assessments import services
+
+    for line in assessment.included_lines():
+        services.record_agreed_score(
+            assessment, line, services.AgreedInput(level, False, "", None, None, "Agreed.", None), by=by
+        )
+
+
+PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
