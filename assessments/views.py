@@ -374,7 +374,15 @@ def score_line(request: HttpRequest, ods_code: str, year: int, line_code: str) -
         "editable": True,
         "assessment": respondent.assessment,
     }
-    return render(request, "assessments/score_section.html#line", context, status=status)
+    if status == 409:
+        # Stale: replace the whole line so the person sees the answer as it now stands.
+        response = render(request, "assessments/score_section.html#line", context, status=status)
+        response["HX-Retarget"] = f"#answer-{answer.pk}"
+        response["HX-Reswap"] = "outerHTML"
+        return response
+    # Otherwise only the status (with the new version) is replaced, so that the
+    # keyboard focus stays where the person is working.
+    return render(request, "assessments/score_section.html#status", context, status=status)
 
 
 @require_POST
