@@ -448,7 +448,11 @@ def moderate_section(request: HttpRequest, ods_code: str, year: int, section_cod
             "sections": sections,
             "section": section,
             "levels": levels,
-            "rows": [(s, _agreed_form(s.agreed, levels), EvidenceForm()) for s in summaries],
+            # Each line's forms carry the line code as prefix: unique ids and labels on the page.
+            "rows": [
+                (s, _agreed_form(s.agreed, levels, prefix=s.line.code), EvidenceForm(prefix=f"evidence-{s.line.code}"))
+                for s in summaries
+            ],
             "actions": actions,
             "editable": assessment.status == Status.MODERATION,
             "evidence_editable": assessment.status in (Status.OPEN, Status.MODERATION),
@@ -457,7 +461,7 @@ def moderate_section(request: HttpRequest, ods_code: str, year: int, section_cod
     )
 
 
-def _agreed_form(score: AgreedScore | None, levels, data=None) -> AgreedScoreForm:
+def _agreed_form(score: AgreedScore | None, levels, data=None, *, prefix: str) -> AgreedScoreForm:
     initial = {"version": 0}
     if score is not None:
         initial = {
@@ -469,7 +473,7 @@ def _agreed_form(score: AgreedScore | None, levels, data=None) -> AgreedScoreFor
             "rationale": score.rationale,
             "version": score.version,
         }
-    return AgreedScoreForm(data, initial=initial, levels=levels)
+    return AgreedScoreForm(data, initial=initial, levels=levels, prefix=prefix)
 
 
 def _assessment_line(assessment: Assessment, line_code: str) -> Line:
@@ -488,7 +492,7 @@ def agreed_score(request: HttpRequest, ods_code: str, year: int, line_code: str)
     assessment = get_assessment_for_user(request.user, ods_code, year, roles=MANAGERS).assessment
     line = _assessment_line(assessment, line_code)
     levels = levels_by_scale(assessment)[line.section.framework.scale_id]
-    form = AgreedScoreForm(request.POST, levels=levels)
+    form = AgreedScoreForm(request.POST, levels=levels, prefix=line.code)
     back = _url("moderate", assessment, line.section.code) + f"#line-{line.code}"
     if not form.is_valid():
         messages.error(request, f"{line.code}: " + "; ".join(e for errs in form.errors.values() for e in errs))
@@ -506,7 +510,7 @@ def agreed_score(request: HttpRequest, ods_code: str, year: int, line_code: str)
 def evidence_add(request: HttpRequest, ods_code: str, year: int, line_code: str) -> HttpResponse:
     assessment = get_assessment_for_user(request.user, ods_code, year, roles=MANAGERS).assessment
     line = _assessment_line(assessment, line_code)
-    form = EvidenceForm(request.POST, request.FILES)
+    form = EvidenceForm(request.POST, request.FILES, prefix=f"evidence-{line.code}")
     back = _url("moderate", assessment, line.section.code) + f"#line-{line.code}"
     if not form.is_valid():
         messages.error(

@@ -131,7 +131,9 @@ class ServiceLevelLockTests(LockedAssessmentTestCase):
         self.client.force_login(self.chair)
         before = list(AgreedScore.objects.filter(assessment=self.assessment).values_list("level", flat=True))
         response = self.client.post(
-            "/organisations/RA1/assessments/2026/moderate/line/S1.1/", {"level": "5", "version": "1"}, follow=True
+            "/organisations/RA1/assessments/2026/moderate/line/S1.1/",
+            {"S1.1-level": "5", "S1.1-version": "1"},
+            follow=True,
         )
         self.assertContains(response, "signed off and locked")
         self.assertEqual(

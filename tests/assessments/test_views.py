@@ -218,7 +218,7 @@ class ModerationPageTests(QueryCountMixin, PersonaTestCase):
     def test_agreed_score_with_evidence_flag(self):
         response = self.client.post(
             f"{A}moderate/line/S1.2/",
-            {"level": "4", "target_level": "5", "rationale": "Yes", "version": "0"},
+            {"S1.2-level": "4", "S1.2-target_level": "5", "S1.2-rationale": "Yes", "S1.2-version": "0"},
             follow=True,
         )
         self.assertContains(response, "S1.2: agreed score saved")
@@ -227,11 +227,11 @@ class ModerationPageTests(QueryCountMixin, PersonaTestCase):
         response = self.client.post(
             f"{A}moderate/line/S1.2/evidence/",
             {
-                "title": "Internal audit 2026",
-                "kind": "audit-report",
-                "as_at": "2026-09-30",
-                "url": "",
-                "file": upload,
+                "evidence-S1.2-title": "Internal audit 2026",
+                "evidence-S1.2-kind": "audit-report",
+                "evidence-S1.2-as_at": "2026-09-30",
+                "evidence-S1.2-url": "",
+                "evidence-S1.2-file": upload,
             },
             follow=True,
         )
@@ -252,7 +252,12 @@ class ModerationPageTests(QueryCountMixin, PersonaTestCase):
             with self.subTest(message=message):
                 response = self.client.post(
                     f"{A}moderate/line/S1.1/evidence/",
-                    {"title": "Paper", "kind": "board-paper", "as_at": "2026-09-30", "file": upload},
+                    {
+                        "evidence-S1.1-title": "Paper",
+                        "evidence-S1.1-kind": "board-paper",
+                        "evidence-S1.1-as_at": "2026-09-30",
+                        "evidence-S1.1-file": upload,
+                    },
                     follow=True,
                 )
                 self.assertContains(response, message)
@@ -260,10 +265,10 @@ class ModerationPageTests(QueryCountMixin, PersonaTestCase):
             response = self.client.post(
                 f"{A}moderate/line/S1.1/evidence/",
                 {
-                    "title": "Paper",
-                    "kind": "board-paper",
-                    "as_at": "2026-09-30",
-                    "file": SimpleUploadedFile("big.pdf", PDF_BYTES),
+                    "evidence-S1.1-title": "Paper",
+                    "evidence-S1.1-kind": "board-paper",
+                    "evidence-S1.1-as_at": "2026-09-30",
+                    "evidence-S1.1-file": SimpleUploadedFile("big.pdf", PDF_BYTES),
                 },
                 follow=True,
             )
