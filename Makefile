@@ -53,3 +53,4 @@ clean:
 
 bench: $(VENV)/.dev
 	$(PY) bench/framework_pages.py
+	$(PY) bench/assessment_pages.py

@@ -44,7 +44,8 @@ def assessment_sections(assessment: Assessment) -> list[Section]:
 
 @dataclass
 class SectionProgress:
-    section: Section
+    code: str
+    title: str
     answered: int = 0
     total: int = 0
 
@@ -63,19 +64,23 @@ class ScoringPage:
 
 
 def scoring_page(respondent: Respondent, section_code: str) -> ScoringPage | None:
-    """Everything the scoring page of one section needs, in four queries."""
-    answers = list(
-        respondent.answers.select_related("line__section__framework")
-        .prefetch_related(Prefetch("line__level_descriptors", LineLevelDescriptor.objects.select_related("level")))
-        .order_by("line__framework__title", "line__section__order", "line__order")
+    """Everything the scoring page of one section needs: progress per section (one
+    aggregate query), the section's answers with their lines (one) and level
+    descriptors (one), and last year's agreed scores where there was a last year."""
+    rows = (
+        respondent.answers.values("line__section__code", "line__section__title")
+        .annotate(total=Count("pk"), answered=Count("pk", filter=Q(level__isnull=False) | Q(dont_know=True)))
+        .order_by("line__framework__title", "line__section__order")
     )
-    progress: dict[int, SectionProgress] = {}
-    for answer in answers:
-        section = answer.line.section
-        item = progress.setdefault(section.pk, SectionProgress(section))
-        item.total += 1
-        item.answered += answer.is_answered
-    current = [a for a in answers if a.line.section.code == section_code]
+    sections = [
+        SectionProgress(r["line__section__code"], r["line__section__title"], r["answered"], r["total"]) for r in rows
+    ]
+    current = list(
+        respondent.answers.filter(line__section__code=section_code)
+        .select_related("line__section__framework")
+        .prefetch_related(Prefetch("line__level_descriptors", LineLevelDescriptor.objects.select_related("level")))
+        .order_by("line__order")
+    )
     if not current:
         return None
     previous = {}
@@ -87,10 +92,10 @@ def scoring_page(respondent: Respondent, section_code: str) -> ScoringPage | Non
             )
         }
     return ScoringPage(
-        sections=list(progress.values()),
+        sections=sections,
         answers=current,
-        answered=sum(p.answered for p in progress.values()),
-        total=len(answers),
+        answered=sum(p.answered for p in sections),
+        total=sum(p.total for p in sections),
         previous=previous,
     )
 

@@ -324,7 +324,7 @@ def score_section(request: HttpRequest, ods_code: str, year: int, section_code: 
 
 
 def _next_section(page, section_code: str) -> str | None:
-    codes = [p.section.code for p in page.sections]
+    codes = [p.code for p in page.sections]
     index = codes.index(section_code)
     return codes[index + 1] if index + 1 < len(codes) else None
 

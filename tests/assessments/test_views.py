@@ -177,7 +177,7 @@ class ScoringPageTests(QueryCountMixin, PersonaTestCase):
             8, lambda: self.client.get(f"/organisations/RA2/assessments/{large.period_start_year}/score/S1/")
         )
         self.assertEqual(len(large.included_lines()), 36)
-        self.assertEqual((scoring, large_scoring, autosave), (6, 6, 6))
+        self.assertEqual((scoring, large_scoring, autosave), (7, 7, 6))
 
 
 class ModerationPageTests(QueryCountMixin, PersonaTestCase):
