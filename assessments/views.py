@@ -109,6 +109,13 @@ def assessment_detail(request: HttpRequest, ods_code: str, year: int) -> HttpRes
     if access.is_manager:
         context["respondents"] = respondent_progress(assessment)
         context["agreed_count"] = assessment.agreed_scores.count()
+        # Agreed scores of 3 or above with no evidence, flagged wherever they appear.
+        context["unevidenced"] = list(
+            assessment.agreed_scores.filter(level__gte=3)
+            .exclude(line__in=assessment.evidence.values("line"))
+            .select_related("line__section")
+            .order_by("line__code")
+        )
     return render(request, "assessments/assessment_detail.html", context)
 
 

@@ -49,6 +49,32 @@ class SeedDemoTests(TestCase):
         self.assertNotEqual(outsider.organisation.ics_memberships.get().ics.ods_code, "QWO")
         self.assertTrue(User.objects.get(username="admin").is_staff)
 
+    def test_it_adds_an_assessment_in_progress_and_last_years_results(self):
+        from assessments.models import Assessment
+
+        self.seed()
+        current = Assessment.objects.get(organisation__ods_code="RR8", status="open")
+        progress = {
+            r.user.username: (
+                r.submitted_at is not None,
+                r.answers.filter(level__isnull=False).count() + r.answers.filter(dont_know=True).count(),
+                r.answers.count(),
+            )
+            for r in current.respondents.select_related("user")
+        }
+        total = progress["director1"][2]
+        self.assertEqual(total, 78)  # both frameworks, without W4.5 (an acute trust)
+        self.assertEqual(
+            [u for u, (submitted, _, _) in progress.items() if submitted], ["director1", "director2", "director4"]
+        )
+        self.assertEqual(progress["director3"][1], total // 2)
+        self.assertEqual(progress["director5"][1], 0)
+        last_year = current.previous
+        self.assertEqual(last_year.status, "signed_off")
+        self.assertEqual(last_year.agreed_scores.count(), 78)
+        self.assertEqual(current.actions.filter(carried_from__isnull=False).count(), 3)
+        self.assertEqual(Assessment.objects.filter(status="signed_off").count(), 6)  # six West Yorkshire trusts
+
     def test_it_is_idempotent(self):
         self.seed()
         counts = (User.objects.count(), Membership.objects.count(), ConsultantAssignment.objects.count())
