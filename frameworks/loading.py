@@ -38,6 +38,7 @@ from frameworks.models import (
     Section,
 )
 from ics_governance.lib.nhs import OrganisationType
+from ics_governance.lib.upsert import Tally, upsert
 
 # Longest accepted texts. Short fields match the model's max_length; long texts are
 # bounded so that a pasted document cannot end up as a line's guidance.
@@ -842,16 +843,9 @@ def _check_batch(batch: Batch) -> list[Problem]:
 
 
 @dataclass
-class Outcome:
-    label: str
-    created: int = 0
-    updated: int = 0
-    deleted: int = 0
+class Outcome(Tally):
+    label: str = ""
     is_new: bool = False
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.created or self.updated or self.deleted)
 
     def __str__(self) -> str:
         if not self.changed:
@@ -859,20 +853,6 @@ class Outcome:
         if self.is_new:
             return f"{self.label}: created ({self.created} rows)"
         return f"{self.label}: updated ({self.created} added, {self.updated} changed, {self.deleted} removed)"
-
-
-def _upsert(model, lookup: dict[str, Any], values: dict[str, Any], outcome: Outcome):
-    obj = model.objects.filter(**lookup).first()
-    if obj is None:
-        outcome.created += 1
-        return model.objects.create(**lookup, **values)
-    changed = [name for name, value in values.items() if getattr(obj, name) != value]
-    if changed:
-        for name in changed:
-            setattr(obj, name, values[name])
-        obj.save(update_fields=changed)
-        outcome.updated += 1
-    return obj
 
 
 def _delete(queryset, outcome: Outcome) -> None:
@@ -894,10 +874,10 @@ def store(batch: Batch) -> list[Outcome]:
 
 def _store_scale(spec: ScaleSpec) -> Outcome:
     outcome = Outcome(
-        f"scale {spec.slug} ({spec.file})",
+        label=f"scale {spec.slug} ({spec.file})",
         is_new=not Scale.objects.filter(slug=spec.slug).exists(),
     )
-    scale = _upsert(
+    scale = upsert(
         Scale,
         {"slug": spec.slug},
         {
@@ -908,7 +888,7 @@ def _store_scale(spec: ScaleSpec) -> Outcome:
         outcome,
     )
     for level in spec.levels:
-        _upsert(
+        upsert(
             Level,
             {"scale": scale, "number": level.number},
             {
@@ -924,7 +904,7 @@ def _store_scale(spec: ScaleSpec) -> Outcome:
 
 def _store_framework(spec: FrameworkSpec) -> Outcome:
     existing = Framework.objects.filter(slug=spec.slug, version=spec.version).first()
-    outcome = Outcome(f"framework {spec.label} ({spec.file})", is_new=existing is None)
+    outcome = Outcome(label=f"framework {spec.label} ({spec.file})", is_new=existing is None)
     values = {
         "title": spec.title,
         "publisher": spec.publisher,
@@ -940,7 +920,7 @@ def _store_framework(spec: FrameworkSpec) -> Outcome:
     if existing is not None and existing.is_in_use:
         # Checked already: only the status (and where the file lives) may differ.
         values = {"status": spec.status, "source_file": spec.file}
-    framework = _upsert(Framework, {"slug": spec.slug, "version": spec.version}, values, outcome)
+    framework = upsert(Framework, {"slug": spec.slug, "version": spec.version}, values, outcome)
     if framework.is_in_use:
         return outcome
 
@@ -948,7 +928,7 @@ def _store_framework(spec: FrameworkSpec) -> Outcome:
     _delete(framework.sections.exclude(code__in=[s.code for s in spec.sections]), outcome)
     sections = {}
     for order, section in enumerate(spec.sections, start=1):
-        sections[section.code] = _upsert(
+        sections[section.code] = upsert(
             Section,
             {"framework": framework, "code": section.code},
             {
@@ -963,7 +943,7 @@ def _store_framework(spec: FrameworkSpec) -> Outcome:
     position: dict[str, int] = {}
     for line in spec.lines:
         position[line.section] = position.get(line.section, 0) + 1
-        obj = _upsert(
+        obj = upsert(
             Line,
             {"framework": framework, "code": line.code},
             {
@@ -980,7 +960,7 @@ def _store_framework(spec: FrameworkSpec) -> Outcome:
         numbers = [number for number, _ in line.level_descriptors]
         _delete(obj.level_descriptors.exclude(level__number__in=numbers), outcome)
         for number, text in line.level_descriptors:
-            _upsert(
+            upsert(
                 LineLevelDescriptor,
                 {"line": obj, "level": levels[number]},
                 {"text": text},

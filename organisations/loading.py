@@ -25,6 +25,7 @@ from pathlib import Path
 from django.db import transaction
 
 from ics_governance.lib.nhs import OrganisationType
+from ics_governance.lib.upsert import Tally, upsert
 from organisations.models import IcsMembership, IcsSuccession, IntegratedCareSystem, Organisation, Region
 
 CONFIGURATIONS_FILE = "configurations.csv"
@@ -350,41 +351,16 @@ def _add_icb_organisations(reader: _Reader, data: Dataset) -> None:
 # --- Storing --------------------------------------------------------------------
 
 
-@dataclass
-class Outcome:
-    created: int = 0
-    updated: int = 0
-    deleted: int = 0
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.created or self.updated or self.deleted)
-
-
-def _upsert(model, lookup: dict, values: dict, outcome: Outcome):
-    obj = model.objects.filter(**lookup).first()
-    if obj is None:
-        outcome.created += 1
-        return model.objects.create(**lookup, **values)
-    changed = [name for name, value in values.items() if getattr(obj, name) != value]
-    if changed:
-        for name in changed:
-            setattr(obj, name, values[name])
-        obj.save(update_fields=changed)
-        outcome.updated += 1
-    return obj
-
-
 @transaction.atomic
-def store(data: Dataset) -> dict[str, Outcome]:
+def store(data: Dataset) -> dict[str, Tally]:
     """Write a checked dataset; rows are matched on ODS codes, so a rerun changes nothing.
 
     Organisations that are in the database but no longer in the files are kept: an
     organisation that has closed still owns its past assessments.
     """
-    outcomes = {"ICSs": Outcome(), "organisations": Outcome(), "ICS memberships": Outcome(), "successions": Outcome()}
+    outcomes = {"ICSs": Tally(), "organisations": Tally(), "ICS memberships": Tally(), "successions": Tally()}
     systems = {
-        code: _upsert(
+        code: upsert(
             IntegratedCareSystem,
             {"ods_code": code},
             {"name": spec.name, "region": spec.region, "valid_from": spec.valid_from, "valid_to": spec.valid_to},
@@ -407,7 +383,7 @@ def store(data: Dataset) -> dict[str, Outcome]:
             outcomes["successions"].created += 1
 
     organisations = {
-        code: _upsert(
+        code: upsert(
             Organisation,
             {"ods_code": code},
             {"name": spec.name, "type": spec.type, "foundation_trust": spec.foundation_trust},
