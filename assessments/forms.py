@@ -42,8 +42,9 @@ class AssessmentForm(_Crispy, forms.Form):
     anonymous = forms.BooleanField(
         required=False,
         initial=True,
-        label="Show directors' comments to the board without their names",
-        help_text="Individual scores are never shown with names, whatever you choose.",
+        label="Keep individual scores and comments anonymous",
+        help_text="If unticked, comments show their authors' names and the history shows who changed each score. "
+        "Score distributions never name anyone.",
     )
     start_from = forms.ModelChoiceField(
         queryset=Assessment.objects.none(),
