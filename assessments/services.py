@@ -11,6 +11,7 @@ Workflow: draft → open for scoring → moderation → signed off (→ reopened
 from __future__ import annotations
 
 import datetime
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -219,6 +220,14 @@ def _validate_details(organisation: Organisation, details: AssessmentDetails, *,
             raise AssessmentError(f"{framework} is {framework.get_status_display().lower()}: choose a current version.")
     if details.deadline < timezone.localdate():
         raise AssessmentError("The deadline is in the past: choose today or a later date.")
+    # Pages address sections and lines by code, so codes must not repeat across frameworks.
+    counts = Counter(Line.objects.filter(framework__in=details.frameworks).values_list("code", flat=True))
+    counts.update(Section.objects.filter(framework__in=details.frameworks).values_list("code", flat=True))
+    shared = sorted(code for code, n in counts.items() if n > 1)
+    if shared:
+        raise AssessmentError(
+            f"These frameworks use the same codes ({', '.join(shared[:5])}), so they cannot be assessed together."
+        )
 
 
 @transaction.atomic

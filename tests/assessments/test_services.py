@@ -59,6 +59,29 @@ class SetUpTests(PersonaTestCase):
                 services.create_assessment(self.trust, details, by=self.secretary)
         self.assertFalse(Assessment.objects.exists())
 
+    def test_frameworks_with_the_same_codes_cannot_be_assessed_together(self):
+        with self.assertRaisesMessage(AssessmentError, "use the same codes (S1, S1.1, S1.2"):
+            services.create_assessment(
+                self.trust, self.details(frameworks=[self.framework, make_framework()]), by=self.secretary
+            )
+
+    def test_reminders_go_to_those_who_have_not_submitted(self):
+        assessment = make_assessment(
+            self.trust,
+            secretary=self.secretary,
+            respondents=[self.executive, self.non_executive],
+            frameworks=[self.framework],
+        )
+        done = assessment.respondents.get(user=self.executive)
+        answer_all(done)
+        services.submit_response(done, by=self.executive)
+        mail.outbox.clear()
+        self.assertEqual(services.send_reminders(assessment, by=self.secretary), 1)
+        self.assertEqual([m.to for m in mail.outbox], [["nonexecutive@example.org"]])
+        self.assertTrue(mail.outbox[0].subject.startswith("Reminder: "))
+        self.assertIsNotNone(assessment.respondents.get(user=self.non_executive).last_reminded_at)
+        self.assertEqual(assessment.history.filter(action="reminded").get().changes, {"reminders sent": [None, 1]})
+
     def test_one_assessment_per_organisation_and_period(self):
         services.create_assessment(self.trust, self.details(), by=self.secretary)
         with self.assertRaisesMessage(AssessmentError, "already has an assessment for 2026/27"):

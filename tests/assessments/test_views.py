@@ -77,6 +77,27 @@ class ScoringPageTests(QueryCountMixin, PersonaTestCase):
         ]:
             self.assertContains(response, text)
         self.assertContains(response, 'hx-post="/organisations/RA1/assessments/2026/score/line/S1.1/"')
+        # Each level's descriptor is on the page once and linked to every radio button.
+        self.assertContains(response, '<dd id="level-3">Established descriptor</dd>', html=False)
+        self.assertContains(response, 'aria-describedby="level-3"', count=3)
+
+    def test_last_years_agreed_score_is_shown_as_a_reference_only(self):
+        from tests.factories import agree_all
+
+        last = make_assessment(
+            self.trust,
+            secretary=self.secretary,
+            respondents=[self.executive],
+            frameworks=[self.framework],
+            year=2025,
+            status="moderation",
+        )
+        agree_all(last, by=self.chair, level=4)
+        last = services.sign_off(last, by=self.chair)
+        Assessment.objects.filter(pk=self.assessment.pk).update(previous=last)
+        response = self.client.get(f"{A}score/S1/")
+        self.assertContains(response, "Last year the board agreed: <strong>4</strong>", count=3)
+        self.assertEqual(self.answer().level, None)  # never copied as this year's answer
 
     def test_autosave_saves_one_answer_and_returns_the_saved_state(self):
         response = self.post_line(level="4", target="5", comment="Improving")
