@@ -30,6 +30,7 @@ system-packages:
 # `make run` is for local use: DEBUG on, so a development SECRET_KEY is allowed and
 # demo accounts are created on a new database (seed_demo refuses to run without DEBUG).
 run: export DEBUG ?= 1
+run: export SITE_URL ?= http://$(HOST):$(PORT)
 run: $(VENV)/.runtime
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py load_frameworks
