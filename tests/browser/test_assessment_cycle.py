@@ -166,3 +166,34 @@ class AssessmentCycleInBrowserTests(BrowserTestCase):
         self.assertEqual(set(AgreedScore.objects.values_list("level", flat=True)), {3})
         self.assertEqual(Assessment.objects.get().status, Assessment.Status.SIGNED_OFF)
         self.assertNoConsoleErrors()
+
+
+class CommentAutosaveInBrowserTests(BrowserTestCase):
+    def test_a_comment_saves_while_typing_without_leaving_the_box(self):
+        ics = make_ics("QAA", "North")
+        trust = make_org("RA1", "North Hospitals NHS Trust", ics)
+        secretary, director = make_user("secretary"), make_user("director")
+        add_member(secretary, trust, "secretary")
+        add_member(director, trust, "director", "executive")
+        from tests.factories import make_assessment
+
+        assessment = make_assessment(
+            trust,
+            secretary=secretary,
+            respondents=[director],
+            frameworks=[make_framework(sections=1, lines_per_section=1)],
+        )
+        self.sign_in(director)
+        url = f"{BASE}{assessment.period_start_year}/score/S1/"
+        self.visit(url)
+        box = self.page.get_by_label("Comment (optional)")
+        box.click()
+        self.page.keyboard.type("Typed, never left the box.")
+        self.page.locator(".score-line__status", has_text="Saved").wait_for()
+        self.assertEqual(self.page.evaluate("document.activeElement.tagName"), "TEXTAREA")  # focus kept
+        self.context.close()
+        self.context = self.browser.new_context()
+        self.page = self.context.new_page()
+        self.sign_in(director)
+        self.visit(url)
+        self.assertEqual(self.page.get_by_label("Comment (optional)").input_value(), "Typed, never left the box.")
