@@ -21,9 +21,11 @@ from ics_governance.lib.env import (
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-# Off unless asked for: a forgotten variable must not expose debug pages in
-# production. `make run` sets DEBUG=1 for local work.
-DEBUG = env_bool("DEBUG", False)
+# By default DEBUG is on only for the local SQLite database, so that a fresh clone's
+# `manage.py` commands work with no environment at all; as soon as DATABASE_URL points
+# at a database (production is PostgreSQL), it is off unless asked for, and then a
+# real SECRET_KEY is required. `check --deploy` flags DEBUG left on.
+DEBUG = env_bool("DEBUG", env_str("DATABASE_URL") is None)
 SECRET_KEY = env_secret_key(
     "SECRET_KEY",
     debug=DEBUG,

@@ -101,6 +101,16 @@ class SettingsStartupTests(SimpleTestCase):
         self.assertNotEqual(result.returncode, 0)
         self.assertIn("SECRET_KEY is required when DEBUG is off", result.stderr)
 
+    def test_a_fresh_clone_works_without_any_environment(self):
+        result = self.run_check()
+        self.assertNotIn("SECRET_KEY is required", result.stderr)
+        self.assertIn("DEBUG", result.stdout + result.stderr)  # the deploy check flags it, as it should
+
+    def test_with_a_database_url_debug_is_off_and_a_secret_key_is_required(self):
+        result = self.run_check(DATABASE_URL="postgres://nobody@127.0.0.1:5432/none")
+        self.assertNotEqual(result.returncode, 0)
+        self.assertIn("SECRET_KEY is required when DEBUG is off", result.stderr)
+
     def test_it_refuses_a_malformed_debug_value(self):
         result = self.run_check(DEBUG="maybe")
         self.assertNotEqual(result.returncode, 0)
