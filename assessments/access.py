@@ -1,8 +1,9 @@
 """Who may see or do what with assessments (the assessments' part of organisations/access.py).
 
-- Members of the organisation see its assessments; a consultant sees an assessment
-  only once it is signed off, and only if it belongs to an ICS they are assigned to.
-  Everyone else gets 404, as if it did not exist.
+- Who sees an assessment at all is `Assessment.objects.visible_to(user)`: members see
+  their organisation's assessments, observers only signed-off ones, and a consultant
+  only signed-off ones of an ICS they are assigned to. Everyone else gets 404, as if it
+  did not exist.
 - A member whose role does not allow an action gets 403.
 - A director's own answers are reached only through their own respondent record, so
   nobody can open another director's scores by changing a URL.
@@ -17,7 +18,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from assessments.models import Assessment, Respondent
-from organisations.models import ConsultantAssignment, Membership
+from organisations.models import Membership
 
 Role = Membership.Role
 MANAGERS = frozenset({Role.SECRETARY, Role.CHAIR})
@@ -48,25 +49,19 @@ class AssessmentAccess:
 def get_assessment_for_user(
     user, ods_code: str, year: int, *, roles: Collection[str] | None = None
 ) -> AssessmentAccess:
-    """Two queries for a member: the assessment with its organisation, and the membership."""
+    """Two queries: the assessment (if `Assessment.objects.visible_to` lets the person see
+    it) with its organisation, and their membership."""
     if not user.is_authenticated:
         raise Http404
     assessment = (
-        Assessment.objects.select_related("organisation", "ics")
+        Assessment.objects.visible_to(user)
+        .select_related("organisation", "ics")
         .filter(organisation__ods_code=ods_code, period_start_year=year)
         .first()
     )
     if assessment is None:
         raise Http404("No such assessment.")
     membership = Membership.objects.filter(user=user, organisation_id=assessment.organisation_id).first()
-    if membership is None:
-        is_consultant = (
-            assessment.status == Assessment.Status.SIGNED_OFF
-            and assessment.ics_id is not None
-            and ConsultantAssignment.objects.filter(user=user, ics_id=assessment.ics_id).exists()
-        )
-        if not is_consultant:
-            raise Http404("No such assessment.")
     access = AssessmentAccess(assessment, membership)
     if roles is not None and access.role not in roles:
         raise PermissionDenied("Your role in this organisation does not allow this.")

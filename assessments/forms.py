@@ -27,7 +27,13 @@ class _Crispy:
 
 
 class DateInput(forms.DateInput):
+    """A browser date picker. Its value must be ISO (yyyy-mm-dd) whatever the locale: a
+    date input given 31/03/2027 shows nothing, and saving the form then loses the date."""
+
     input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs={"class": "form-control", **(attrs or {})}, format="%Y-%m-%d")
 
 
 class AssessmentForm(_Crispy, forms.Form):
@@ -68,11 +74,23 @@ class AssessmentForm(_Crispy, forms.Form):
             if assessment.status != Assessment.Status.DRAFT:
                 self.fields["frameworks"].disabled = True
                 self.fields["frameworks"].help_text = "Frameworks are fixed once scoring has opened."
+                self.fields["anonymous"].disabled = True
+                self.fields[
+                    "anonymous"
+                ].help_text = "Fixed once scoring opened: directors scored on the promise they were given."
         else:
             self.fields["start_from"].queryset = organisation.assessments.filter(
                 status=Assessment.Status.SIGNED_OFF
             ).order_by("-period_start_year")
-            self.fields["period_start_year"].initial = this_year if timezone.localdate().month >= 4 else this_year - 1
+            # The current period (it starts on 1 April), or the first later one that is
+            # still free: never a period that already has an assessment.
+            taken = set(organisation.assessments.values_list("period_start_year", flat=True))
+            current_period = this_year if timezone.localdate().month >= 4 else this_year - 1
+            free = [y for y in years if y >= current_period and y not in taken]
+            self.fields["period_start_year"].choices = [
+                (y, label) for y, label in self.fields["period_start_year"].choices if y not in taken
+            ]
+            self.fields["period_start_year"].initial = free[0] if free else None
         self.fields["frameworks"].queryset = current.distinct().order_by("title")
 
     def clean_deadline(self) -> datetime.date:
@@ -128,6 +146,13 @@ class AnswerForm(forms.Form):
     def clean_level(self):
         value = self.cleaned_data["level"]
         return value or None
+
+    def clean(self):
+        data = super().clean()
+        level, target = data.get("level"), data.get("target_level")
+        if level not in (None, DONT_KNOW) and target is not None and target < int(level):
+            self.add_error("target_level", f"The target cannot be below the level you chose ({level}).")
+        return data
 
     def answer_input(self) -> AnswerInput:
         data = self.cleaned_data

@@ -3,13 +3,15 @@
 Workflow rules live in assessments/services.py. Two invariants are enforced here and
 in the database, below every view, form, admin page and service:
 
-- A signed-off assessment is locked. Database triggers (migration 0002) refuse any
-  insert, update or delete of a signed-off assessment's respondents, answers, agreed
-  scores, evidence, actions and frameworks, and any change to the assessment itself
-  other than moving its status away from "signed off". The models turn the
-  database's refusal into AssessmentLocked. In Python, only
-  `services.reopen_assessment` (staff, with a recorded reason) may make that status
-  change, inside `unlocked()`.
+- A signed-off assessment is locked. Database triggers (assessments/triggers.py,
+  installed by migrations) refuse any insert, update or delete of a signed-off
+  assessment's respondents, answers, agreed scores, evidence, actions and frameworks,
+  and any change to the assessment itself. Its status may move to "signed off" only
+  when the latest SignOffRecord says "signed off", and away from it only when the
+  latest says "reopened": so no sign-off or reopening happens without its record, even
+  through a queryset `update()` or raw SQL. The models turn the database's refusal
+  into AssessmentLocked. In Python, only `services.reopen_assessment` (staff, with a
+  recorded reason) reopens, inside `unlocked()`.
 - The history is append-only: an entry is written once and never changed or deleted
   (other than with its assessment, which the lock protects once signed off).
 """
@@ -22,13 +24,17 @@ from contextlib import contextmanager
 from django.conf import settings
 from django.db import DatabaseError, models
 from django.db.models import Q
+from django.utils import timezone
 
+from assessments import triggers
 from frameworks.models import Framework, Line, Section
+from ics_governance.lib.nhs import OrganisationType
 from organisations.models import IntegratedCareSystem, Organisation
 
 MAX_COMMENT = 10_000
-# The text the database triggers raise; see migration 0002_lock_triggers.
-LOCK_MESSAGE = "assessment is signed off and locked"
+# The texts the database triggers raise.
+LOCK_MESSAGE = triggers.MESSAGE
+RECORD_MESSAGE = triggers.RECORD_MESSAGE
 
 _unlocked = contextvars.ContextVar("assessment_unlocked", default=False)
 
@@ -58,6 +64,11 @@ def _lock_errors():
     except DatabaseError as exc:
         if LOCK_MESSAGE in str(exc):
             raise AssessmentLocked() from exc
+        if RECORD_MESSAGE in str(exc):
+            raise AssessmentLocked(
+                "An assessment is signed off or reopened only through its sign-off or reopening, "
+                "which keeps a record of who, when and why."
+            ) from exc
         raise
 
 
@@ -91,16 +102,34 @@ class AssessmentPart(models.Model):
 
 
 class AssessmentQuerySet(LockedQuerySet):
+    def update(self, **kwargs):
+        # The triggers refuse this too; here it is refused before reaching the database,
+        # with the same message, unless the reopen service is at work.
+        if "status" in kwargs and not _unlocked.get() and self.filter(status=Assessment.Status.SIGNED_OFF).exists():
+            raise AssessmentLocked()
+        return super().update(**kwargs)
+
     def visible_to(self, user) -> AssessmentQuerySet:
-        """Assessments a person may see at all: every assessment of an organisation they
-        are a member of, and the signed-off assessments of organisations in an ICS they
-        are a consultant for (the ICS the assessment belongs to)."""
+        """Assessments a person may see at all, the one statement of that rule (the access
+        helpers and every list use it):
+
+        - members other than observers: every assessment of their organisation;
+        - observers: their organisation's signed-off assessments;
+        - consultants: the signed-off assessments of the ICSs they are assigned to (the
+          ICS the organisation belonged to at the start of the assessment's period).
+        """
+        from organisations.models import Membership
+
         if not user.is_authenticated:
             return self.none()
+        signed_off = Q(status=Assessment.Status.SIGNED_OFF)
+        member_of = Membership.objects.filter(user=user).exclude(role=Membership.Role.OBSERVER)
+        observer_of = Membership.objects.filter(user=user, role=Membership.Role.OBSERVER)
         return self.filter(
-            Q(organisation__memberships__user=user)
-            | Q(status=Assessment.Status.SIGNED_OFF, ics__consultant_assignments__user=user)
-        ).distinct()
+            Q(organisation__in=member_of.values("organisation"))
+            | (signed_off & Q(organisation__in=observer_of.values("organisation")))
+            | (signed_off & Q(ics__in=user.consultant_assignments.values("ics")))
+        )
 
 
 class Assessment(models.Model):
@@ -119,6 +148,9 @@ class Assessment(models.Model):
         IntegratedCareSystem, on_delete=models.PROTECT, null=True, blank=True, related_name="assessments"
     )
     period_start_year = models.PositiveSmallIntegerField(help_text="2026 for the period 2026/27.")
+    # The organisation's type when the assessment was set up (refreshed when it opens):
+    # it decides which lines apply, so a later change of type leaves this year's lines alone.
+    organisation_type = models.CharField(max_length=20, choices=OrganisationType)
     title = models.CharField(max_length=200)
     frameworks = models.ManyToManyField(Framework, related_name="assessments")
     deadline = models.DateField(help_text="The date by which directors should submit their scores.")
@@ -172,16 +204,26 @@ class Assessment(models.Model):
         return self.status == self.Status.SIGNED_OFF
 
     def included_lines(self) -> list[Line]:
-        """The lines of its frameworks that apply to the organisation's type, in order."""
+        """The lines the assessment scores, in page order: the lines of its frameworks
+        that apply to its organisation type. Every page, service and report takes its
+        lines from here (one query)."""
         lines = (
-            Line.objects.filter(framework__in=self.frameworks.all())
-            .select_related("section", "framework")
-            .order_by("framework__slug", "section__order", "order")
+            Line.objects.filter(framework__assessments=self)
+            .select_related("section__framework__scale", "framework__scale")
+            .order_by("framework__title", "section__order", "order")
         )
-        return [line for line in lines if line.applies_to(self.organisation.type)]
+        return [line for line in lines if line.applies_to(self.organisation_type)]
 
-    def includes_line(self, line: Line) -> bool:
-        return line.applies_to(self.organisation.type) and self.frameworks.filter(pk=line.framework_id).exists()
+    def includes_line(self, line: Line, *, framework_ids: set[int] | None = None) -> bool:
+        """Whether a line is part of this assessment. Pass `framework_ids` to save a query."""
+        if not line.applies_to(self.organisation_type):
+            return False
+        if framework_ids is None:
+            return self.frameworks.filter(pk=line.framework_id).exists() if line.framework_id else False
+        return line.framework_id in framework_ids
+
+    def latest_sign_off(self) -> SignOffRecord | None:
+        return self.sign_off_records.order_by("-sequence").first()
 
 
 class RespondentQuerySet(LockedQuerySet):
@@ -255,6 +297,17 @@ class Answer(AssessmentPart):
         return self.dont_know or self.level is not None
 
 
+class AgreedScoreQuerySet(LockedQuerySet):
+    def without_expected_evidence(self) -> AgreedScoreQuerySet:
+        """Agreed scores at or above their scale's evidence level with no evidence for
+        their line: the one statement of the rule, flagged wherever agreed scores appear
+        (overview, moderation, sign-off confirmation, report)."""
+        evidence = Evidence.objects.filter(assessment=models.OuterRef("assessment"), line=models.OuterRef("line"))
+        return self.filter(level__gte=models.F("line__framework__scale__evidence_from_level")).exclude(
+            models.Exists(evidence)
+        )
+
+
 class AgreedScore(AssessmentPart):
     """The board's moderated score for a line: the official result."""
 
@@ -270,7 +323,7 @@ class AgreedScore(AssessmentPart):
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = LockedQuerySet.as_manager()
+    objects = AgreedScoreQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -289,6 +342,13 @@ class AgreedScore(AssessmentPart):
 
     def __str__(self) -> str:
         return f"agreed score for {self.line_id} in assessment {self.assessment_id}"
+
+    @property
+    def expects_evidence(self) -> bool:
+        """The level is at or above the scale's evidence level: the rule for one loaded
+        row. `AgreedScoreQuerySet.without_expected_evidence` is the same rule in SQL, and
+        a test holds the two together."""
+        return self.level is not None and self.level >= self.line.framework.scale.evidence_from_level
 
 
 def evidence_upload_path(instance: Evidence, filename: str) -> str:
@@ -381,6 +441,54 @@ class Action(AssessmentPart):
     @property
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise PermissionError("This record is append-only.")
+
+    def delete(self):
+        raise PermissionError("This record is append-only.")
+
+
+class SignOffRecord(models.Model):
+    """One sign-off or one reopening of an assessment, numbered in order. Append-only:
+    reopening adds a record and never erases who signed off before. The database lets
+    the assessment's status move to or from "signed off" only when its latest record
+    says so (assessments/triggers.py). The sealed report hangs off the sign-off."""
+
+    class Kind(models.TextChoices):
+        SIGNED_OFF = "signed_off", "Signed off"
+        REOPENED = "reopened", "Reopened"
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="sign_off_records")
+    sequence = models.PositiveIntegerField(help_text="1 for the first sign-off, then 2, 3 … in order.")
+    kind = models.CharField(max_length=20, choices=Kind)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    reason = models.TextField(blank=True, help_text="Why it was reopened (required for a reopening).")
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["assessment", "sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["assessment", "sequence"], name="sign_off_record_sequence_unique"),
+            models.CheckConstraint(
+                condition=~Q(kind="reopened") | ~Q(reason=""), name="sign_off_record_reopening_has_reason"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.sequence} of {self.assessment_id}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("Sign-off records are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("Sign-off records are append-only.")
 
 
 class HistoryQuerySet(models.QuerySet):

@@ -2,6 +2,17 @@
 
 Each function runs a fixed number of queries, whatever the number of lines and
 respondents, and returns plain data for templates.
+
+The confidentiality rules live here, once, for every page (and the report to come):
+
+- only submitted answers of directors still on the assessment count;
+- no figure is shown before scoring closes: while directors are still submitting, each
+  new submission would change the figures, and the change is that director's answers;
+- a line's distribution, mean, spread, range, mean target and comments need
+  ANONYMITY_THRESHOLD (at least 3) submitted answers;
+- the executive and non-executive means need that many scores in each group: both
+  are withheld when either group is short, because the overall mean and one group's
+  mean give away the other's.
 """
 
 from __future__ import annotations
@@ -10,10 +21,19 @@ import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db.models import Count, Prefetch, Q
 
-from assessments.models import AgreedScore, Answer, Assessment, Evidence, Respondent
+from assessments.history import HistoryRow, history_rows
+from assessments.models import AgreedScore, Answer, Assessment, Evidence, HistoryEntry, Respondent
 from frameworks.models import Level, Line, LineLevelDescriptor, Section
+
+WITHHELD = "fewer than {n} answers: withheld to keep them anonymous"
+
+
+def anonymity_threshold() -> int:
+    """The smallest group whose figures may be shown: the setting, never below 3."""
+    return max(3, settings.ANONYMITY_THRESHOLD)
 
 
 def levels_by_scale(assessment: Assessment) -> dict[int, list[Level]]:
@@ -26,12 +46,49 @@ def levels_by_scale(assessment: Assessment) -> dict[int, list[Level]]:
 
 def assessment_lines(assessment: Assessment) -> list[Line]:
     """The included lines with their sections and frameworks, in order: one query."""
-    lines = (
-        Line.objects.filter(framework__assessments=assessment)
-        .select_related("section__framework")
-        .order_by("framework__title", "section__order", "order")
-    )
-    return [line for line in lines if line.applies_to(assessment.organisation.type)]
+    return assessment.included_lines()
+
+
+@dataclass
+class PreviousScore:
+    """Last year's agreed score for a line, matched by line code within the framework's
+    slug (so it survives a new framework version), and whether the line's wording
+    changed between the two versions."""
+
+    score: AgreedScore
+    line: Line
+    wording_changed: bool
+
+    @property
+    def level(self):
+        return self.score.level
+
+    @property
+    def not_assessed(self) -> bool:
+        return self.score.not_assessed
+
+    @property
+    def target_level(self):
+        return self.score.target_level
+
+
+def previous_scores(assessment: Assessment, lines: list[Line]) -> dict[int, PreviousScore]:
+    """Last year's agreed scores for these lines, keyed by this year's line id: one query
+    (none without a last year)."""
+    if not assessment.previous_id or not lines:
+        return {}
+    wanted = {(line.framework.slug, line.code): line for line in lines}
+    found = AgreedScore.objects.filter(
+        assessment_id=assessment.previous_id,
+        line__framework__slug__in={slug for slug, _ in wanted},
+        line__code__in={code for _, code in wanted},
+    ).select_related("line__framework")
+    result = {}
+    for score in found:
+        line = wanted.get((score.line.framework.slug, score.line.code))
+        if line is not None:
+            result[line.pk] = PreviousScore(score, score.line, score.line.text.strip() != line.text.strip())
+    return result
 
 
 def assessment_sections(assessment: Assessment) -> list[Section]:
@@ -60,43 +117,49 @@ class ScoringPage:
     answers: list[Answer]  # the current section's, in order, with lines and descriptors
     answered: int
     total: int
-    previous: dict[int, AgreedScore]
+    previous: dict[int, PreviousScore]
+    your_changes: list[HistoryRow] = field(default_factory=list)
 
 
-def scoring_page(respondent: Respondent, section_code: str) -> ScoringPage | None:
-    """Everything the scoring page of one section needs: progress per section (one
-    aggregate query), the section's answers with their lines (one) and level
-    descriptors (one), and last year's agreed scores where there was a last year."""
+def scoring_progress(respondent: Respondent) -> list[SectionProgress]:
+    """Lines answered per section, for the progress panel: one aggregate query."""
     rows = (
         respondent.answers.values("line__section__code", "line__section__title")
         .annotate(total=Count("pk"), answered=Count("pk", filter=Q(level__isnull=False) | Q(dont_know=True)))
         .order_by("line__framework__title", "line__section__order")
     )
-    sections = [
+    return [
         SectionProgress(r["line__section__code"], r["line__section__title"], r["answered"], r["total"]) for r in rows
     ]
+
+
+def scoring_page(respondent: Respondent, section_code: str) -> ScoringPage | None:
+    """Everything the scoring page of one section needs: progress per section (one
+    aggregate query), the section's answers with their lines (one) and level
+    descriptors (one), the director's own changes to them (one), and last year's
+    agreed scores where there was a last year (one)."""
+    sections = scoring_progress(respondent)
     current = list(
         respondent.answers.filter(line__section__code=section_code)
-        .select_related("line__section__framework")
+        .select_related("line__section__framework", "line__framework")
         .prefetch_related(Prefetch("line__level_descriptors", LineLevelDescriptor.objects.select_related("level")))
         .order_by("line__order")
     )
     if not current:
         return None
-    previous = {}
-    if respondent.assessment.previous_id:
-        previous = {
-            s.line_id: s
-            for s in AgreedScore.objects.filter(
-                assessment_id=respondent.assessment.previous_id, line__in=[a.line_id for a in current]
-            )
-        }
+    # Changes to individual answers are shown to their author only, here.
+    your_changes = history_rows(
+        HistoryEntry.objects.filter(
+            respondent=respondent, subject="Answer", line_code__in=[a.line.code for a in current]
+        ).order_by("-at", "-pk")[:50]
+    )
     return ScoringPage(
         sections=sections,
         answers=current,
         answered=sum(p.answered for p in sections),
         total=sum(p.total for p in sections),
-        previous=previous,
+        previous=previous_scores(respondent.assessment, [a.line for a in current]),
+        your_changes=your_changes,
     )
 
 
@@ -104,8 +167,8 @@ def scoring_page(respondent: Respondent, section_code: str) -> ScoringPage | Non
 class LineSummary:
     line: Line
     counts: list[tuple[int, int]]  # (level number, count), every level of the scale
+    submitted: int = 0  # submitted answers to this line (a level or "don't know")
     dont_know: int = 0
-    unanswered: int = 0
     mean: float | None = None
     spread: float | None = None  # standard deviation of the levels given
     low: int | None = None
@@ -114,9 +177,13 @@ class LineSummary:
     non_executive_mean: float | None = None
     target_mean: float | None = None
     comments: list[tuple[str, str]] = field(default_factory=list)  # (who, text)
+    # Why the individual figures are not shown ("" when they are).
+    withheld: str = ""
+    groups_withheld: str = ""
     agreed: AgreedScore | None = None
-    previous: AgreedScore | None = None
+    previous: PreviousScore | None = None
     evidence: list[Evidence] = field(default_factory=list)
+    needs_evidence: bool = False  # an agreed level that expects evidence, and none given
 
     @property
     def responses(self) -> int:
@@ -128,76 +195,122 @@ class LineSummary:
             return None
         return self.executive_mean - self.non_executive_mean
 
-    @property
-    def needs_evidence(self) -> bool:
-        """Level 3 and above want evidence; flagged wherever the agreed score appears."""
-        return bool(self.agreed and self.agreed.level and self.agreed.level >= 3 and not self.evidence)
+
+@dataclass
+class ModerationSummary:
+    lines: list[LineSummary]
+    submitted: int  # directors who have submitted (and are still on the assessment)
+    not_submitted: int  # directors on the assessment who have not
+    figures_open: bool  # False while scoring is open: no individual figures yet
+    threshold: int
 
 
 def _mean(values: list[int]) -> float | None:
     return round(statistics.fmean(values), 2) if values else None
 
 
-def moderation_summary(assessment: Assessment, lines: list[Line], levels: list[Level]) -> list[LineSummary]:
-    """Per line: the distribution of individual scores (submitted or not; removed
-    respondents left out), mean, spread, executive and non-executive means, comments,
-    the agreed score, last year's, and the evidence. Three queries."""
-    answers = (
-        Answer.objects.filter(respondent__assessment=assessment, respondent__removed_at__isnull=True, line__in=lines)
-        .select_related("respondent__user")
-        .order_by("respondent__invited_at")
+def counted_answers(assessment: Assessment):
+    """The answers every figure is built from: submitted, by directors still on the
+    assessment. The one definition the moderation page and the report use."""
+    return Answer.objects.filter(
+        respondent__assessment=assessment,
+        respondent__removed_at__isnull=True,
+        respondent__submitted_at__isnull=False,
     )
+
+
+def moderation_summary(assessment: Assessment, lines: list[Line], levels: list[Level]) -> ModerationSummary:
+    """Per line: the distribution of submitted scores, mean, spread, executive and
+    non-executive means, comments (each withheld under the threshold), the agreed
+    score, last year's, the evidence and whether evidence is expected. Six queries."""
+    threshold = anonymity_threshold()
+    counts_by_state = assessment.respondents.active().aggregate(
+        submitted=Count("pk", filter=Q(submitted_at__isnull=False)),
+        waiting=Count("pk", filter=Q(submitted_at__isnull=True)),
+    )
+    figures_open = assessment.status in (Assessment.Status.MODERATION, Assessment.Status.SIGNED_OFF)
     by_line: dict[int, list[Answer]] = defaultdict(list)
-    for answer in answers:
-        by_line[answer.line_id].append(answer)
-    agreed: dict[tuple[int, int], AgreedScore] = {
-        (s.assessment_id, s.line_id): s
-        for s in AgreedScore.objects.filter(
-            Q(assessment=assessment) | Q(assessment_id=assessment.previous_id), line__in=lines
+    if figures_open:
+        answers = (
+            counted_answers(assessment)
+            .filter(line__in=lines)
+            .select_related("respondent__user")
+            # Comments in a fixed order that says nothing about who wrote them.
+            .order_by("line_id", "comment", "pk")
         )
-        if s.assessment_id is not None
-    }
+        for answer in answers:
+            by_line[answer.line_id].append(answer)
+    agreed = {s.line_id: s for s in AgreedScore.objects.filter(assessment=assessment, line__in=lines)}
+    unevidenced = set(
+        assessment.agreed_scores.filter(line__in=lines).without_expected_evidence().values_list("line_id", flat=True)
+    )
+    previous = previous_scores(assessment, lines)
     evidence: dict[int, list[Evidence]] = defaultdict(list)
     for item in Evidence.objects.filter(assessment=assessment, line__in=lines).order_by("as_at", "pk"):
         evidence[item.line_id].append(item)
 
     summaries = []
     for line in lines:
-        given = by_line[line.pk]
-        scored = [a.level for a in given if a.level is not None]
-        counts = {level.number: 0 for level in levels}
-        for value in scored:
-            counts[value] = counts.get(value, 0) + 1
+        given = [a for a in by_line[line.pk] if a.is_answered]
         summary = LineSummary(
             line=line,
-            counts=sorted(counts.items()),
-            dont_know=sum(a.dont_know for a in given),
-            unanswered=sum(not a.is_answered for a in given),
-            mean=_mean(scored),
-            spread=round(statistics.pstdev(scored), 2) if len(scored) > 1 else (0.0 if scored else None),
-            low=min(scored) if scored else None,
-            high=max(scored) if scored else None,
-            executive_mean=_mean([a.level for a in given if a.level is not None and a.respondent.is_executive]),
-            non_executive_mean=_mean([a.level for a in given if a.level is not None and not a.respondent.is_executive]),
-            target_mean=_mean([a.target_level for a in given if a.target_level is not None]),
-            agreed=agreed.get((assessment.pk, line.pk)),
-            previous=agreed.get((assessment.previous_id, line.pk)) if assessment.previous_id else None,
+            counts=[(level.number, 0) for level in levels],
+            submitted=len(given),
+            agreed=agreed.get(line.pk),
+            previous=previous.get(line.pk),
             evidence=evidence[line.pk],
+            needs_evidence=line.pk in unevidenced,
         )
-        for answer in given:
-            if answer.comment:
-                who = (
-                    ("Executive director" if answer.respondent.is_executive else "Non-executive director")
-                    if assessment.anonymous
-                    else answer.respondent.user.get_full_name() or answer.respondent.user.username
-                )
-                summary.comments.append((who, answer.comment))
+        if not figures_open:
+            summary.withheld = "shown when scoring closes"
+        elif len(given) < threshold:
+            summary.withheld = WITHHELD.format(n=threshold)
+        else:
+            _fill_figures(summary, given, levels, anonymous=assessment.anonymous, threshold=threshold)
         summaries.append(summary)
-    return summaries
+    return ModerationSummary(
+        lines=summaries,
+        submitted=counts_by_state["submitted"],
+        not_submitted=counts_by_state["waiting"],
+        figures_open=figures_open,
+        threshold=threshold,
+    )
+
+
+def _fill_figures(summary: LineSummary, given: list[Answer], levels: list[Level], *, anonymous: bool, threshold: int):
+    scored = [a.level for a in given if a.level is not None]
+    counts = {level.number: 0 for level in levels}
+    for value in scored:
+        counts[value] = counts.get(value, 0) + 1
+    summary.counts = sorted(counts.items())
+    summary.dont_know = sum(a.dont_know for a in given)
+    summary.mean = _mean(scored)
+    summary.spread = round(statistics.pstdev(scored), 2) if len(scored) > 1 else (0.0 if scored else None)
+    summary.low = min(scored) if scored else None
+    summary.high = max(scored) if scored else None
+    summary.target_mean = _mean([a.target_level for a in given if a.target_level is not None])
+    executive = [a.level for a in given if a.level is not None and a.respondent.is_executive]
+    non_executive = [a.level for a in given if a.level is not None and not a.respondent.is_executive]
+    if len(executive) >= threshold and len(non_executive) >= threshold:
+        summary.executive_mean = _mean(executive)
+        summary.non_executive_mean = _mean(non_executive)
+    else:
+        summary.groups_withheld = (
+            f"fewer than {threshold} scores from executive or from non-executive directors: "
+            "withheld to keep them anonymous"
+        )
+    for answer in given:
+        if answer.comment:
+            if anonymous:
+                who = "A director"
+            else:
+                who = answer.respondent.user.get_full_name() or answer.respondent.user.username
+            summary.comments.append((who, answer.comment))
 
 
 def respondent_progress(assessment: Assessment) -> list[Respondent]:
-    """Respondents with `answered` and `total` counts: one query."""
+    """Respondents with `answered` and `total` counts: one query. (Before scoring opens
+    nobody has any lines yet, so `total` is 0.)"""
     return list(
         assessment.respondents.select_related("user")
         .annotate(

@@ -11,6 +11,7 @@ Workflow: draft → open for scoring → moderation → signed off (→ reopened
 from __future__ import annotations
 
 import datetime
+import logging
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -33,13 +34,16 @@ from assessments.models import (
     Evidence,
     HistoryEntry,
     Respondent,
+    SignOffRecord,
     unlocked,
 )
+from assessments.signals import assessment_signed_off
 from frameworks.models import Framework, Line, Section
 from organisations.models import Membership, Organisation
 
 Status = Assessment.Status
 Role = Membership.Role
+logger = logging.getLogger(__name__)
 
 
 class AssessmentError(Exception):
@@ -116,9 +120,12 @@ def _role_of(user, organisation: Organisation) -> str | None:
     return Membership.objects.filter(user=user, organisation=organisation).values_list("role", flat=True).first()
 
 
-def _require_role(user, assessment: Assessment, roles: Iterable[str], doing: str) -> None:
-    if _role_of(user, assessment.organisation) not in set(roles):
-        raise AssessmentError(f"Your role in {assessment.organisation.name} does not allow you to {doing}.")
+def _require_role(user, assessment_or_organisation, roles: Iterable[str], doing: str) -> None:
+    """Every service that changes something checks the person's role itself: the views
+    check too, but this is the check nothing can go round."""
+    organisation = getattr(assessment_or_organisation, "organisation", assessment_or_organisation)
+    if _role_of(user, organisation) not in set(roles):
+        raise AssessmentError(f"Your role in {organisation.name} does not allow you to {doing}.")
 
 
 def _check_levels(line: Line, level: int | None, target: int | None, *, max_level: int | None = None) -> None:
@@ -148,6 +155,7 @@ def create_assessment(
 ) -> Assessment:
     """A new draft assessment. With `previous` (last year's), open actions carry over
     and last year's agreed scores are shown as a reference (never copied as answers)."""
+    _require_role(by, organisation, [Role.SECRETARY], "set up an assessment")
     _validate_details(organisation, details)
     if Assessment.objects.filter(organisation=organisation, period_start_year=details.period_start_year).exists():
         raise AssessmentError(
@@ -160,6 +168,7 @@ def create_assessment(
     assessment = Assessment.objects.create(
         organisation=organisation,
         ics=organisation.ics_on(start),
+        organisation_type=organisation.type,
         period_start_year=details.period_start_year,
         title=details.title,
         deadline=details.deadline,
@@ -232,9 +241,13 @@ def _validate_details(organisation: Organisation, details: AssessmentDetails, *,
 
 @transaction.atomic
 def update_assessment(assessment: Assessment, details: AssessmentDetails, *, by) -> Assessment:
-    """Change title, deadline and anonymity (and frameworks while still a draft)."""
+    """Change title and deadline (and frameworks and anonymity while still a draft)."""
     assessment = Assessment.objects.select_for_update().get(pk=assessment.pk)
+    _require_role(by, assessment, [Role.SECRETARY], "change the assessment's details")
     _require_status(assessment, Status.DRAFT, Status.OPEN, doing="change the assessment's details")
+    if details.anonymous != assessment.anonymous and assessment.status != Status.DRAFT:
+        # Directors scored on the promise they were given; changing it now could name them.
+        raise AssessmentError("Anonymity is fixed once scoring opens: directors scored on the promise they were given.")
     _validate_details(assessment.organisation, details, existing=assessment)
     current = set(assessment.frameworks.values_list("pk", flat=True))
     wanted = {f.pk for f in details.frameworks}
@@ -272,6 +285,7 @@ def eligible_directors(assessment: Assessment):
 def invite_respondents(assessment: Assessment, memberships: Iterable[Membership], *, by) -> list[Respondent]:
     """Invite directors (executive/non-executive recorded as they are now)."""
     assessment = Assessment.objects.select_for_update().get(pk=assessment.pk)
+    _require_role(by, assessment, [Role.SECRETARY], "invite directors")
     _require_status(assessment, Status.DRAFT, Status.OPEN, doing="invite directors")
     eligible = {m.pk: m for m in eligible_directors(assessment)}
     invited = []
@@ -312,6 +326,7 @@ def invite_respondents(assessment: Assessment, memberships: Iterable[Membership]
 def remove_respondent(respondent: Respondent, *, by) -> None:
     """Take a director off the assessment. Their answers are kept but no longer counted."""
     assessment = Assessment.objects.select_for_update().get(pk=respondent.assessment_id)
+    _require_role(by, assessment, [Role.SECRETARY], "remove a director")
     _require_status(assessment, Status.DRAFT, Status.OPEN, doing="remove a director")
     if respondent.removed_at is not None:
         raise AssessmentError("That director has already been removed.")
@@ -336,39 +351,49 @@ def _prepare_answers(assessment: Assessment, respondents: Iterable[Respondent]) 
         Answer.objects.bulk_create([Answer(respondent=respondent, line=line) for line in lines if line.pk not in have])
 
 
+def invitation_subject(assessment: Assessment, *, reminder: bool = False) -> str:
+    title = assessment.title
+    if assessment.period_label not in title:
+        title = f"{title} ({assessment.period_label})"
+    return ("Reminder: " if reminder else "") + f"{assessment.organisation.name}: your scores for {title}"
+
+
 def _send_invitations(assessment: Assessment, respondents: Iterable[Respondent], *, reminder: bool = False) -> int:
-    now = timezone.now()
-    sent = 0
+    """Queue invitation (or reminder) emails to go out once the transaction commits, so
+    that no row lock is held while a mail server answers, and nobody is emailed about a
+    change that was rolled back. Returns how many are queued."""
+    url = settings.SITE_URL + reverse(
+        "assessments:score-start", args=[assessment.organisation.ods_code, assessment.period_start_year]
+    )
+    subject = invitation_subject(assessment, reminder=reminder)
+    messages = []
     for respondent in respondents:
         if not respondent.user.email:
             continue
-        context = {
-            "assessment": assessment,
-            "respondent": respondent,
-            "url": settings.SITE_URL
-            + reverse("assessments:score-start", args=[assessment.organisation.ods_code, assessment.period_start_year]),
-            "reminder": reminder,
-        }
-        subject = ("Reminder: " if reminder else "") + f"{assessment.title}: your scores are invited"
-        send_mail(
-            subject,
-            render_to_string("assessments/email/invitation.txt", context),
-            settings.DEFAULT_FROM_EMAIL,
-            [respondent.user.email],
-        )
-        if reminder:
-            respondent.last_reminded_at = now
-            respondent.save(update_fields=["last_reminded_at"])
-        else:
-            respondent.invitation_sent_at = now
-            respondent.save(update_fields=["invitation_sent_at"])
-        sent += 1
-    return sent
+        context = {"assessment": assessment, "respondent": respondent, "url": url, "reminder": reminder}
+        body = render_to_string("assessments/email/invitation.txt", context)
+        messages.append((respondent.pk, respondent.user.email, body))
+    field = "last_reminded_at" if reminder else "invitation_sent_at"
+    transaction.on_commit(lambda: _deliver(messages, subject, field))
+    return len(messages)
+
+
+def _deliver(messages: list[tuple[int, str, str]], subject: str, field: str) -> None:
+    """Send each queued email and record when it went; one failure does not stop the rest."""
+    for respondent_id, address, body in messages:
+        try:
+            send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [address])
+        except Exception:
+            logger.exception("Could not send %s to respondent %s", field, respondent_id)
+            continue
+        Respondent.objects.filter(pk=respondent_id).update(**{field: timezone.now()})
 
 
 @transaction.atomic
 def send_reminders(assessment: Assessment, *, by) -> int:
     """Remind every invited director who has not submitted yet."""
+    assessment = Assessment.objects.select_for_update().select_related("organisation").get(pk=assessment.pk)
+    _require_role(by, assessment, [Role.SECRETARY], "send reminders")
     _require_status(assessment, Status.OPEN, doing="send reminders")
     waiting = list(assessment.respondents.active().filter(submitted_at__isnull=True).select_related("user"))
     sent = _send_invitations(assessment, waiting, reminder=True)
@@ -393,7 +418,9 @@ def open_assessment(assessment: Assessment, *, by, notify: bool = True) -> Asses
         raise AssessmentError("The deadline has passed: set a new one before opening.")
     for framework in assessment.frameworks.all():
         framework.mark_in_use()
-    _set_status(assessment, Status.OPEN, by=by)
+    # The lines are fixed from here: remember the type that chose them.
+    assessment.organisation_type = assessment.organisation.type
+    _set_status(assessment, Status.OPEN, by=by, extra_fields=["organisation_type"])
     _prepare_answers(assessment, respondents)
     if notify:
         _send_invitations(assessment, respondents)
@@ -426,10 +453,22 @@ def sign_off(assessment: Assessment, *, by) -> Assessment:
             f"{len(missing)} line{'s have' if len(missing) != 1 else ' has'} no agreed score yet ({codes}). "
             "Agree a score, or mark the line not assessed with a reason."
         )
+    record = _add_sign_off_record(assessment, SignOffRecord.Kind.SIGNED_OFF, by=by)
     assessment.signed_off_by = by
-    assessment.signed_off_at = timezone.now()
-    _set_status(assessment, Status.SIGNED_OFF, by=by, extra_fields=["signed_off_by", "signed_off_at"])
+    assessment.signed_off_at = record.at
+    _set_status(
+        assessment,
+        Status.SIGNED_OFF,
+        by=by,
+        extra_fields=["signed_off_by", "signed_off_at"],
+    )
+    transaction.on_commit(lambda: assessment_signed_off.send(sender=Assessment, assessment=assessment, record=record))
     return assessment
+
+
+def _add_sign_off_record(assessment: Assessment, kind: str, *, by, reason: str = "") -> SignOffRecord:
+    latest = assessment.sign_off_records.order_by("-sequence").values_list("sequence", flat=True).first() or 0
+    return SignOffRecord.objects.create(assessment=assessment, sequence=latest + 1, kind=kind, by=by, reason=reason)
 
 
 @transaction.atomic
@@ -442,11 +481,18 @@ def reopen_assessment(assessment: Assessment, *, by, reason: str) -> Assessment:
         raise AssessmentError("Only a signed-off assessment can be reopened.")
     if not reason.strip():
         raise AssessmentError("Give the reason for reopening; it is kept in the history.")
+    # The sign-off records keep who signed off before; these two fields describe the
+    # sign-off in force, and there is none until the chair signs off again.
+    _add_sign_off_record(assessment, SignOffRecord.Kind.REOPENED, by=by, reason=reason.strip())
     with unlocked():
         assessment.signed_off_by = None
         assessment.signed_off_at = None
         _set_status(
-            assessment, Status.MODERATION, by=by, extra_fields=["signed_off_by", "signed_off_at"], note=reason.strip()
+            assessment,
+            Status.MODERATION,
+            by=by,
+            extra_fields=["signed_off_by", "signed_off_at"],
+            note=reason.strip(),
         )
     return assessment
 
@@ -467,11 +513,18 @@ def _set_status(assessment: Assessment, status: str, *, by, extra_fields=(), not
 
 
 def missing_agreed_lines(assessment: Assessment) -> list[Line]:
+    """Included lines with no agreed score (or "not assessed") yet: what blocks sign-off."""
     agreed = set(assessment.agreed_scores.values_list("line_id", flat=True))
     return [line for line in assessment.included_lines() if line.pk not in agreed]
 
 
 # --- individual scoring ----------------------------------------------------------
+
+
+STALE_ANSWER = (
+    "This answer was changed elsewhere (another tab or device) after you opened it. "
+    "The saved answer is shown, with what you typed beside it."
+)
 
 
 @dataclass(frozen=True)
@@ -510,18 +563,29 @@ def save_answer(answer: Answer, data: AnswerInput, *, by, max_level: int | None 
     }
     changes = _diff(answer, values)
     if data.version != answer.version:
-        raise StaleVersion(
-            "This answer was changed elsewhere (another tab or device) after you opened it. "
-            "The saved answer is shown; make your change again if you still want it.",
-            current=answer,
-        )
+        raise StaleVersion(STALE_ANSWER, current=answer)
     if not changes:
         return answer
-    updated = Answer.objects.filter(pk=answer.pk, version=data.version).update(
-        **values, version=data.version + 1, updated_at=timezone.now()
-    )
-    if not updated:  # lost a race with a save that landed after we read
-        current = Answer.objects.get(pk=answer.pk)
+    # The status, the submission and the version are checked in the same statement as
+    # the write, not trusted from when the request began: a save that races "start
+    # moderation", a submission in another tab or a save in another tab changes nothing.
+    updated = Answer.objects.filter(
+        pk=answer.pk,
+        version=data.version,
+        respondent__user=by,
+        respondent__removed_at__isnull=True,
+        respondent__submitted_at__isnull=True,
+        respondent__assessment__status=Status.OPEN,
+    ).update(**values, version=data.version + 1, updated_at=timezone.now())
+    if not updated:
+        current = Answer.objects.select_related("respondent__assessment").get(pk=answer.pk)
+        state = current.respondent
+        if state.assessment.status != Status.OPEN:
+            _require_status(state.assessment, Status.OPEN, doing="change your scores")
+        if state.removed_at is not None:
+            raise AssessmentError("You are no longer a respondent to this assessment.")
+        if state.submitted_at is not None:
+            raise AssessmentError("You have submitted your scores. Reopen them to make changes.")
         raise StaleVersion("This answer was changed elsewhere a moment ago. The saved answer is shown.", current)
     for name, value in values.items():
         setattr(answer, name, value)
@@ -542,6 +606,9 @@ def save_answer(answer: Answer, data: AnswerInput, *, by, max_level: int | None 
 @transaction.atomic
 def submit_response(respondent: Respondent, *, by) -> Respondent:
     """A director submits their scores; every line needs a level or "don't know"."""
+    # Lock the assessment first (as the transitions do), so that a submission cannot
+    # land after "start moderation" read the submissions.
+    Assessment.objects.select_for_update().get(pk=respondent.assessment_id)
     respondent = Respondent.objects.select_for_update().select_related("assessment").get(pk=respondent.pk)
     if respondent.user_id != by.pk:
         raise AssessmentError("You can submit only your own scores.")
@@ -567,6 +634,7 @@ def submit_response(respondent: Respondent, *, by) -> Respondent:
 @transaction.atomic
 def reopen_response(respondent: Respondent, *, by) -> Respondent:
     """A director takes back their submission to change it, until moderation starts."""
+    Assessment.objects.select_for_update().get(pk=respondent.assessment_id)
     respondent = Respondent.objects.select_for_update().select_related("assessment").get(pk=respondent.pk)
     if respondent.user_id != by.pk:
         raise AssessmentError("You can reopen only your own scores.")
@@ -594,9 +662,7 @@ class AgreedInput:
 
 
 def _moderated_line(assessment: Assessment, line: Line) -> None:
-    if line.framework_id not in set(assessment.frameworks.values_list("pk", flat=True)) or not line.applies_to(
-        assessment.organisation.type
-    ):
+    if not assessment.includes_line(line):
         raise AssessmentError(f"Line {line.code} is not part of this assessment.")
 
 
@@ -643,8 +709,8 @@ def record_agreed_score(assessment: Assessment, line: Line, data: AgreedInput, *
         return score
     if data.version != score.version:
         raise StaleVersion(
-            "Someone else changed this agreed score after you opened it. Their version is shown; "
-            "make your change again if you still want it.",
+            "Someone else changed this agreed score after you opened it. Theirs is shown beside yours; "
+            "copy yours back if you still want it.",
             current=score,
         )
     changes = _diff(score, values)

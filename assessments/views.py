@@ -3,13 +3,16 @@ a form, call a service, then redirect or render (a page, or a partial for htmx).
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from assessments import services
 from assessments.access import MANAGERS, get_assessment_for_user, get_respondent_for_user
@@ -23,6 +26,7 @@ from assessments.forms import (
     action_initial,
     answer_initial,
 )
+from assessments.history import KINDS, history_rows, visible_entries
 from assessments.models import Action, AgreedScore, Answer, Assessment, AssessmentLocked, Evidence
 from assessments.selectors import (
     assessment_lines,
@@ -31,6 +35,7 @@ from assessments.selectors import (
     moderation_summary,
     respondent_progress,
     scoring_page,
+    scoring_progress,
 )
 from assessments.services import AssessmentError, StaleVersion
 from frameworks.models import Line
@@ -52,14 +57,32 @@ def _fail(request: HttpRequest, exc: Exception) -> None:
     messages.error(request, str(exc))
 
 
+def _mine(form, fields: dict[str, str]) -> dict:
+    """What the person typed, from a bound form's raw data, to show beside the saved
+    version after a conflict ("copy mine back"): field html name → value, and label →
+    value for reading."""
+    values, shown = {}, []
+    for name, label in fields.items():
+        bound = form[name]
+        raw = bound.data if not isinstance(bound.data, list) else ",".join(bound.data)
+        raw = "" if raw in (None, False) else ("on" if raw is True else str(raw))
+        values[bound.html_name] = raw
+        if raw:
+            choices = {str(k): v for k, v in getattr(form.fields[name], "choices", [])}
+            shown.append((label, choices.get(raw, raw)))
+    return {"values": values, "shown": shown}
+
+
 # /organisations/<ods>/assessments/
 
 
 def assessment_list(request: HttpRequest, ods_code: str) -> HttpResponse:
     access = get_organisation_for_user(request.user, ods_code)
-    assessments = access.organisation.assessments.order_by("-period_start_year")
-    if access.is_consultant:
-        assessments = assessments.filter(status=Status.SIGNED_OFF, ics__consultant_assignments__user=request.user)
+    assessments = (
+        Assessment.objects.visible_to(request.user)
+        .filter(organisation=access.organisation)
+        .order_by("-period_start_year")
+    )
     return render(
         request,
         "assessments/assessment_list.html",
@@ -109,14 +132,16 @@ def assessment_detail(request: HttpRequest, ods_code: str, year: int) -> HttpRes
     if access.is_manager:
         context["respondents"] = respondent_progress(assessment)
         context["agreed_count"] = assessment.agreed_scores.count()
-        # Agreed scores of 3 or above with no evidence, flagged wherever they appear.
-        context["unevidenced"] = list(
-            assessment.agreed_scores.filter(level__gte=3)
-            .exclude(line__in=assessment.evidence.values("line"))
-            .select_related("line__section")
-            .order_by("line__code")
-        )
+        context["unevidenced"] = _unevidenced(assessment)
     return render(request, "assessments/assessment_detail.html", context)
+
+
+def _unevidenced(assessment: Assessment) -> list[AgreedScore]:
+    return list(
+        assessment.agreed_scores.without_expected_evidence()
+        .select_related("line__section", "line__framework__scale")
+        .order_by("line__code")
+    )
 
 
 def assessment_edit(request: HttpRequest, ods_code: str, year: int) -> HttpResponse:
@@ -202,41 +227,76 @@ def remind(request: HttpRequest, ods_code: str, year: int) -> HttpResponse:
     return redirect(_url("respondents", assessment))
 
 
-def _transition(request, ods_code, year, roles, service, success: str) -> HttpResponse:
-    assessment = get_assessment_for_user(request.user, ods_code, year, roles=roles).assessment
-    try:
-        service(assessment, by=request.user)
-    except REFUSED as exc:
-        _fail(request, exc)
-    else:
-        messages.success(request, success)
-    return redirect(_url("detail", assessment))
+# Steps that cannot be undone are confirmed on a page that says what happens next; the
+# POST from that page does the step.
+STEPS = {
+    "open": {
+        "roles": [Role.SECRETARY],
+        "service": services.open_assessment,
+        "title": "Open for scoring and send invitations",
+        "button": "Open for scoring and send the invitations",
+        "success": "The assessment is open for scoring; invitations are on their way.",
+    },
+    "start-moderation": {
+        "roles": MANAGERS,
+        "service": services.start_moderation,
+        "title": "Close scoring and start moderation",
+        "button": "Close scoring and start moderation",
+        "success": "Scoring is closed and moderation has started.",
+    },
+    "sign-off": {
+        "roles": [Role.CHAIR],
+        "service": services.sign_off,
+        "title": "Sign off and lock",
+        "button": "Sign off and lock the assessment",
+        "success": "Signed off. The assessment is now locked.",
+    },
+}
 
 
-@require_POST
+def _step(request: HttpRequest, ods_code: str, year: int, step: str) -> HttpResponse:
+    spec = STEPS[step]
+    access = get_assessment_for_user(request.user, ods_code, year, roles=spec["roles"])
+    assessment = access.assessment
+    if request.method == "POST":
+        try:
+            spec["service"](assessment, by=request.user)
+        except REFUSED as exc:
+            _fail(request, exc)
+        else:
+            messages.success(request, spec["success"])
+            return redirect(_url("detail", assessment))
+    respondents = [r for r in respondent_progress(assessment) if r.removed_at is None]
+    context = {
+        "assessment": assessment,
+        "organisation": assessment.organisation,
+        "step": step,
+        "spec": spec,
+        "respondents": respondents,
+        "waiting": [r for r in respondents if r.submitted_at is None],
+        "without_email": [r for r in respondents if not r.user.email],
+        "action_url": _url(step, assessment),
+    }
+    if step == "sign-off":
+        context["missing"] = services.missing_agreed_lines(assessment)
+        context["unevidenced"] = _unevidenced(assessment)
+        context["line_count"] = len(assessment.included_lines())
+    return render(request, "assessments/confirm.html", context)
+
+
+@require_http_methods(["GET", "POST"])
 def open_for_scoring(request: HttpRequest, ods_code: str, year: int) -> HttpResponse:
-    return _transition(
-        request,
-        ods_code,
-        year,
-        [Role.SECRETARY],
-        services.open_assessment,
-        "The assessment is open for scoring; invitations have been sent.",
-    )
+    return _step(request, ods_code, year, "open")
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def start_moderation(request: HttpRequest, ods_code: str, year: int) -> HttpResponse:
-    return _transition(
-        request, ods_code, year, MANAGERS, services.start_moderation, "Scoring is closed and moderation has started."
-    )
+    return _step(request, ods_code, year, "start-moderation")
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def sign_off(request: HttpRequest, ods_code: str, year: int) -> HttpResponse:
-    return _transition(
-        request, ods_code, year, [Role.CHAIR], services.sign_off, "Signed off. The assessment is now locked."
-    )
+    return _step(request, ods_code, year, "sign-off")
 
 
 # /organisations/<ods>/assessments/<year>/score/
@@ -258,24 +318,26 @@ def score_start(request: HttpRequest, ods_code: str, year: int) -> HttpResponse:
     return redirect(_url("score", respondent.assessment, first))
 
 
-def _answer_forms(page, levels, data=None):
-    return [
-        (
-            answer,
-            AnswerForm(
-                data,
-                prefix=answer.line.code,
-                initial=answer_initial(answer),
-                levels=levels[answer.line.section.framework.scale_id],
-            ),
-        )
-        for answer in page.answers
-    ]
+ANSWER_FIELDS = {"level": "Level", "target_level": "Target level", "comment": "Comment"}
+
+
+def _answer_form(answer: Answer, levels, data=None) -> AnswerForm:
+    return AnswerForm(data, prefix=answer.line.code, initial=answer_initial(answer), levels=levels)
+
+
+def _form_errors(form) -> str:
+    labels = {name: field.label or name for name, field in form.fields.items()}
+    parts = []
+    for name, errors in form.errors.items():
+        label = "" if name == "__all__" else f"{labels.get(name, name).replace(' (optional)', '')}: "
+        parts.extend(f"{label}{error}" for error in errors)
+    return "; ".join(parts)
 
 
 def score_section(request: HttpRequest, ods_code: str, year: int, section_code: str) -> HttpResponse:
     """A director's scoring page for one section. Autosaves line by line with htmx; without
-    JavaScript the whole section is posted and saved here."""
+    JavaScript the whole section is posted and saved here. A line that cannot be saved
+    keeps everything the person typed, with the reason beside it; the others are saved."""
     respondent = get_respondent_for_user(request.user, ods_code, year)
     assessment = respondent.assessment
     page = scoring_page(respondent, section_code)
@@ -283,34 +345,39 @@ def score_section(request: HttpRequest, ods_code: str, year: int, section_code: 
         raise Http404("No such section in this assessment.")
     levels = levels_by_scale(assessment)
     errors: dict[int, str] = {}
+    kept: dict[int, AnswerForm] = {}  # lines shown again as typed
+    mine: dict[int, dict] = {}  # lines in conflict: what the person typed, beside the saved answer
+    status = 200
     if request.method == "POST":
-        forms = _answer_forms(page, levels, request.POST)
         saved = 0
-        for answer, form in forms:
+        for answer in page.answers:
+            scale_levels = levels[answer.line.section.framework.scale_id]
+            form = _answer_form(answer, scale_levels, request.POST)
             if not form.is_valid():
-                errors[answer.pk] = "; ".join(e for errs in form.errors.values() for e in errs)
+                errors[answer.pk], kept[answer.pk] = "Not saved: see the message beside the field.", form
                 continue
-            data = form.answer_input()
             try:
                 before = answer.version
-                services.save_answer(
-                    answer, data, by=request.user, max_level=levels[answer.line.section.framework.scale_id][-1].number
-                )
+                services.save_answer(answer, form.answer_input(), by=request.user, max_level=scale_levels[-1].number)
                 saved += answer.version != before
             except StaleVersion as exc:
-                errors[answer.pk] = str(exc)
+                errors[answer.pk], mine[answer.pk] = str(exc), _mine(form, ANSWER_FIELDS)
             except REFUSED as exc:
-                errors[answer.pk] = str(exc)
+                errors[answer.pk], kept[answer.pk] = str(exc), form
         if not errors:
             messages.success(request, f"Saved ({saved} answer{'s' if saved != 1 else ''} changed).")
             following = _next_section(page, section_code)
             if "next" in request.POST and following:
                 return redirect(_url("score", assessment, following))
             return redirect(_url("score", assessment, section_code))
-        messages.error(request, "Some answers were not saved; see the messages beside them.")
+        messages.error(request, "Some answers were not saved; see the messages beside them. What you typed is kept.")
+        status = 409 if mine and not kept else 400
         page = scoring_page(respondent, section_code)
-    forms = _answer_forms(page, levels)
     section = page.answers[0].line.section
+    rows = []
+    for answer in page.answers:
+        form = kept.get(answer.pk) or _answer_form(answer, levels[answer.line.section.framework.scale_id])
+        rows.append((answer, form, errors.get(answer.pk), page.previous.get(answer.line_id), mine.get(answer.pk)))
     return render(
         request,
         "assessments/score_section.html",
@@ -320,13 +387,12 @@ def score_section(request: HttpRequest, ods_code: str, year: int, section_code: 
             "respondent": respondent,
             "page": page,
             "section": section,
-            "rows": [
-                (answer, form, errors.get(answer.pk), page.previous.get(answer.line_id)) for answer, form in forms
-            ],
+            "rows": rows,
             "next_section": _next_section(page, section_code),
             "levels": levels[section.framework.scale_id],
             "editable": assessment.status == Status.OPEN and respondent.submitted_at is None,
         },
+        status=status,
     )
 
 
@@ -338,8 +404,10 @@ def _next_section(page, section_code: str) -> str | None:
 
 @require_POST
 def score_line(request: HttpRequest, ods_code: str, year: int, line_code: str) -> HttpResponse:
-    """Autosave of one answer (htmx). Returns the line's fragment: saved, refused as stale
-    (409, with the current answer shown), or invalid (400, with the message)."""
+    """Autosave of one answer (htmx). Returns the line's status with the progress panel
+    (out of band): saved, or invalid (400, with the message; the inputs keep what was
+    typed). A save based on an older version (409) returns the whole line as it now
+    stands, with what the person typed beside it and "copy mine back"."""
     # One query finds the answer, its respondent and assessment, and proves that the
     # person is still a member and a respondent; the error paths below cost more.
     answer = (
@@ -360,36 +428,43 @@ def score_line(request: HttpRequest, ods_code: str, year: int, line_code: str) -
     respondent = answer.respondent
     levels = levels_by_scale(respondent.assessment)[answer.line.section.framework.scale_id]
     form = AnswerForm(request.POST, prefix=answer.line.code, levels=levels)
-    status, error, saved = 200, None, False
+    status, error, saved, mine = 200, None, False, None
     if not form.is_valid():
-        status, error = 400, "; ".join(e for errs in form.errors.values() for e in errs)
+        status, error = 400, _form_errors(form)
     else:
         try:
             services.save_answer(answer, form.answer_input(), by=request.user, max_level=levels[-1].number)
             saved = True
         except StaleVersion as exc:
-            status, error = 409, str(exc)
+            status, error, mine = 409, str(exc), _mine(form, ANSWER_FIELDS)
             answer = exc.current
         except REFUSED as exc:
             status, error = 400, str(exc)
-    fresh = AnswerForm(prefix=answer.line.code, initial=answer_initial(answer), levels=levels)
     context = {
         "answer": answer,
-        "form": fresh,
+        "form": _answer_form(answer, levels),
         "error": error,
         "saved": saved,
+        "mine": mine,
         "editable": True,
         "assessment": respondent.assessment,
     }
     if status == 409:
-        # Stale: replace the whole line so the person sees the answer as it now stands.
         response = render(request, "assessments/score_section.html#line", context, status=status)
         response["HX-Retarget"] = f"#answer-{answer.pk}"
         response["HX-Reswap"] = "outerHTML"
         return response
-    # Otherwise only the status (with the new version) is replaced, so that the
-    # keyboard focus stays where the person is working.
-    return render(request, "assessments/score_section.html#status", context, status=status)
+    # Otherwise only the status (with the new version) is replaced, so that the keyboard
+    # focus stays where the person is working, and the progress panel is updated.
+    sections = scoring_progress(respondent)
+    context["page"] = {
+        "sections": sections,
+        "answered": sum(p.answered for p in sections),
+        "total": sum(p.total for p in sections),
+    }
+    context["section"] = answer.line.section
+    context["organisation"] = respondent.assessment.organisation
+    return render(request, "assessments/score_section.html#autosave", context, status=status)
 
 
 @require_POST
@@ -428,24 +503,59 @@ def moderate_start(request: HttpRequest, ods_code: str, year: int) -> HttpRespon
 
 
 def moderate_section(request: HttpRequest, ods_code: str, year: int, section_code: str) -> HttpResponse:
-    """Per line: distribution, mean, spread, executive vs non-executive, comments; the agreed
-    score with evidence. Ten queries whatever the number of lines and respondents."""
     assessment = get_assessment_for_user(request.user, ods_code, year, roles=MANAGERS).assessment
+    return _moderation_page(request, assessment, section_code)
+
+
+AGREED_FIELDS = {
+    "level": "Agreed level",
+    "not_assessed": "Not assessed",
+    "not_assessed_reason": "Why not assessed",
+    "target_level": "Target level",
+    "target_date": "Target date",
+    "rationale": "Rationale",
+}
+
+
+def _moderation_page(
+    request: HttpRequest,
+    assessment: Assessment,
+    section_code: str,
+    *,
+    kept: dict[str, AgreedScoreForm] | None = None,
+    mine: dict[str, dict] | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """Per line: distribution, mean, spread, executive vs non-executive, comments (within
+    the confidentiality rules of assessments/selectors.py); the agreed score with
+    evidence. A fixed number of queries whatever the number of lines and respondents.
+
+    After a refused save the page is drawn again with that line's form as typed (`kept`),
+    or, after a conflict, the saved version with what was typed beside it (`mine`)."""
+    kept, mine, errors = kept or {}, mine or {}, errors or {}
     lines = assessment_lines(assessment)
     sections = list({line.section_id: line.section for line in lines}.values())
     section = next((s for s in sections if s.code == section_code), None)
     if section is None:
         raise Http404("No such section in this assessment.")
     levels = levels_by_scale(assessment)[section.framework.scale_id]
-    summaries = moderation_summary(assessment, [ln for ln in lines if ln.section_id == section.pk], levels)
+    summary = moderation_summary(assessment, [ln for ln in lines if ln.section_id == section.pk], levels)
+    ordered = summary.lines
     if request.GET.get("order") == "disagreement":
-        summaries.sort(key=lambda s: (s.spread is None, -(s.spread or 0)))
+        # Most spread first; lines whose figures are withheld (no spread shown) last.
+        ordered = sorted(ordered, key=lambda s: (s.spread is None, -(s.spread or 0)))
     actions = list(
         Action.objects.filter(assessment=assessment)
         .filter(Q(section=section) | Q(line__section=section))
         .select_related("line")
         .order_by("due_date", "pk")
     )
+    rows = []
+    for line_summary in ordered:
+        code = line_summary.line.code
+        form = kept.get(code) or _agreed_form(line_summary.agreed, levels, prefix=code)
+        rows.append((line_summary, form, EvidenceForm(prefix=f"evidence-{code}"), errors.get(code), mine.get(code)))
     return render(
         request,
         "assessments/moderate_section.html",
@@ -455,16 +565,15 @@ def moderate_section(request: HttpRequest, ods_code: str, year: int, section_cod
             "sections": sections,
             "section": section,
             "levels": levels,
+            "summary": summary,
             # Each line's forms carry the line code as prefix: unique ids and labels on the page.
-            "rows": [
-                (s, _agreed_form(s.agreed, levels, prefix=s.line.code), EvidenceForm(prefix=f"evidence-{s.line.code}"))
-                for s in summaries
-            ],
+            "rows": rows,
             "actions": actions,
             "editable": assessment.status == Status.MODERATION,
             "evidence_editable": assessment.status in (Status.OPEN, Status.MODERATION),
             "order": request.GET.get("order", ""),
         },
+        status=status,
     )
 
 
@@ -489,28 +598,48 @@ def _assessment_line(assessment: Assessment, line_code: str) -> Line:
         .filter(framework__assessments=assessment, code=line_code)
         .first()
     )
-    if line is None or not line.applies_to(assessment.organisation.type):
+    if line is None or not assessment.includes_line(line, framework_ids={line.framework_id}):
         raise Http404("That line is not part of this assessment.")
     return line
 
 
 @require_POST
 def agreed_score(request: HttpRequest, ods_code: str, year: int, line_code: str) -> HttpResponse:
+    """Save an agreed score. Refused or in conflict, the moderation page comes back with
+    what was typed kept (and, in a conflict, the saved version beside it)."""
     assessment = get_assessment_for_user(request.user, ods_code, year, roles=MANAGERS).assessment
     line = _assessment_line(assessment, line_code)
     levels = levels_by_scale(assessment)[line.section.framework.scale_id]
     form = AgreedScoreForm(request.POST, levels=levels, prefix=line.code)
-    back = _url("moderate", assessment, line.section.code) + f"#line-{line.code}"
     if not form.is_valid():
-        messages.error(request, f"{line.code}: " + "; ".join(e for errs in form.errors.values() for e in errs))
-        return redirect(back)
+        messages.error(request, f"{line.code}: not saved; see the messages beside the fields.")
+        return _moderation_page(
+            request,
+            assessment,
+            line.section.code,
+            kept={line.code: form},
+            errors={line.code: _form_errors(form)},
+            status=400,
+        )
     try:
         services.record_agreed_score(assessment, line, form.agreed_input(), by=request.user)
+    except StaleVersion as exc:
+        messages.error(request, f"{line.code}: {exc}")
+        return _moderation_page(
+            request,
+            assessment,
+            line.section.code,
+            mine={line.code: _mine(form, AGREED_FIELDS)},
+            errors={line.code: str(exc)},
+            status=409,
+        )
     except REFUSED as exc:
-        _fail(request, f"{line.code}: {exc}")
-    else:
-        messages.success(request, f"{line.code}: agreed score saved.")
-    return redirect(back)
+        messages.error(request, f"{line.code}: {exc}")
+        return _moderation_page(
+            request, assessment, line.section.code, kept={line.code: form}, errors={line.code: str(exc)}, status=400
+        )
+    messages.success(request, f"{line.code}: agreed score saved.")
+    return redirect(_url("moderate", assessment, line.section.code) + f"#line-{line.code}")
 
 
 @require_POST
@@ -547,19 +676,41 @@ def evidence_file(request: HttpRequest, ods_code: str, year: int, evidence_id: i
     )
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def evidence_remove(request: HttpRequest, ods_code: str, year: int, evidence_id: int) -> HttpResponse:
+    """Confirm, then remove a piece of evidence (its file is deleted)."""
     assessment = get_assessment_for_user(request.user, ods_code, year, roles=MANAGERS).assessment
     evidence = get_object_or_404(
-        Evidence.objects.select_related("line__section"), pk=evidence_id, assessment=assessment
+        Evidence.objects.select_related("line__section", "line__framework__scale"),
+        pk=evidence_id,
+        assessment=assessment,
     )
-    try:
-        services.remove_evidence(evidence, by=request.user)
-    except REFUSED as exc:
-        _fail(request, exc)
-    else:
-        messages.success(request, f"Evidence “{evidence.title}” removed.")
-    return redirect(_url("moderate", assessment, evidence.line.section.code) + f"#line-{evidence.line.code}")
+    back = _url("moderate", assessment, evidence.line.section.code) + f"#line-{evidence.line.code}"
+    if request.method == "POST":
+        try:
+            services.remove_evidence(evidence, by=request.user)
+        except REFUSED as exc:
+            _fail(request, exc)
+        else:
+            messages.success(request, f"Evidence “{evidence.title}” removed.")
+        return redirect(back)
+    agreed = assessment.agreed_scores.filter(line=evidence.line).select_related("line__framework__scale").first()
+    others = assessment.evidence.filter(line=evidence.line).exclude(pk=evidence.pk).count()
+    return render(
+        request,
+        "assessments/confirm.html",
+        {
+            "assessment": assessment,
+            "organisation": assessment.organisation,
+            "step": "evidence-remove",
+            "spec": {"title": "Remove evidence", "button": "Remove this evidence"},
+            "evidence": evidence,
+            "leaves_unevidenced": bool(agreed and agreed.expects_evidence) and others == 0,
+            "agreed": agreed,
+            "action_url": _url("evidence-remove", assessment, evidence.pk),
+            "cancel_url": back,
+        },
+    )
 
 
 # /organisations/<ods>/assessments/<year>/actions/
@@ -627,16 +778,28 @@ def action_edit(request: HttpRequest, ods_code: str, year: int, action_id: int) 
 
 
 def history(request: HttpRequest, ods_code: str, year: int) -> HttpResponse:
+    """Who did what, newest first, 50 to a page, filterable by kind and line. Changes to
+    individual answers are never shown here (assessments/history.py)."""
     assessment = get_assessment_for_user(request.user, ods_code, year, roles=MANAGERS).assessment
-    entries = assessment.history.select_related("actor").order_by("-at", "-pk")
-    rows = []
-    for entry in entries:
-        who = entry.actor.get_full_name() or entry.actor.username if entry.actor else "System"
-        if entry.respondent_id and assessment.anonymous:
-            who = "A director"
-        rows.append((entry, who))
+    kind = request.GET.get("kind", "")
+    kind = kind if kind in KINDS else ""
+    codes = [line.code for line in assessment.included_lines()]
+    line_code = request.GET.get("line", "")
+    line_code = line_code if line_code in codes else ""
+    page = Paginator(visible_entries(assessment, kind=kind, line_code=line_code), 50).get_page(request.GET.get("page"))
+    query = urlencode({k: v for k, v in (("kind", kind), ("line", line_code)) if v})
     return render(
         request,
         "assessments/history.html",
-        {"assessment": assessment, "organisation": assessment.organisation, "rows": rows},
+        {
+            "assessment": assessment,
+            "organisation": assessment.organisation,
+            "rows": history_rows(page.object_list),
+            "page": page,
+            "kinds": KINDS,
+            "kind": kind,
+            "codes": codes,
+            "line_code": line_code,
+            "query": query,
+        },
     )

@@ -107,11 +107,12 @@ class ScaleSpec:
     description: str
     attribution: str
     levels: list[LevelSpec]
+    evidence_from: int = 3
     # Where each top-level field stands in the file, for messages.
     marks: dict[str, int] = field(default_factory=dict, repr=False)
 
     def content(self) -> tuple:
-        return (self.name, self.description, self.attribution, tuple(self.levels))
+        return (self.name, self.description, self.attribution, tuple(self.levels), self.evidence_from)
 
 
 @dataclass(frozen=True)
@@ -183,6 +184,7 @@ def scale_spec_from_db(scale: Scale) -> ScaleSpec:
         description=scale.description,
         attribution=scale.attribution,
         levels=[LevelSpec(lv.number, lv.name, lv.descriptor, lv.evidence) for lv in scale.levels.all()],
+        evidence_from=scale.evidence_from_level,
     )
 
 
@@ -409,7 +411,7 @@ def _check_code(check: _Checker, data: _Mapping, place: str) -> str:
     return code
 
 
-SCALE_FIELDS = {"kind", "slug", "name", "description", "attribution", "levels"}
+SCALE_FIELDS = {"kind", "slug", "name", "description", "attribution", "levels", "evidence_from"}
 LEVEL_FIELDS = {"number", "name", "descriptor", "evidence"}
 FRAMEWORK_FIELDS = {
     "kind",
@@ -490,6 +492,20 @@ def _read_scale(check: _Checker, doc: _Mapping) -> ScaleSpec:
         )
     if 0 < len(spec.levels) < 2:
         check.problem(doc, place, "a scale needs at least two levels.", "levels")
+    evidence_from = doc.get("evidence_from", 3)
+    if (
+        not isinstance(evidence_from, int)
+        or isinstance(evidence_from, bool)
+        or not (1 <= evidence_from <= max(len(spec.levels), 1))
+    ):
+        check.problem(
+            doc,
+            place,
+            f'"evidence_from" must be the number of a level of this scale, found {_describe(evidence_from)}.',
+            "evidence_from",
+        )
+    else:
+        spec.evidence_from = evidence_from
     return spec
 
 
@@ -884,6 +900,7 @@ def _store_scale(spec: ScaleSpec) -> Outcome:
             "name": spec.name,
             "description": spec.description,
             "attribution": spec.attribution,
+            "evidence_from_level": spec.evidence_from,
         },
         outcome,
     )

@@ -28,6 +28,12 @@ class Scale(models.Model):
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     attribution = models.TextField(blank=True)
+    # From this level up, an agreed score is expected to rest on evidence (3, Established,
+    # on the board maturity scale). Kept on the scale, not in code, so that a scale of
+    # another length says where its own line falls.
+    evidence_from_level = models.PositiveSmallIntegerField(
+        default=3, help_text="Agreed scores at or above this level are expected to have evidence."
+    )
 
     objects = ScaleManager()
 

@@ -107,3 +107,21 @@ def agree_all(assessment, *, by, level: int = 2) -> None:
 
 
 PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def reopen_for_cleanup() -> None:
+    """Reopen every signed-off assessment so that a test database can be emptied row by
+    row (SQLite's flush), the way the lock allows: a reopening record, then the status."""
+    from assessments.models import Assessment, SignOffRecord, unlocked
+
+    for assessment in Assessment.objects.filter(status=Assessment.Status.SIGNED_OFF):
+        latest = assessment.sign_off_records.order_by("-sequence").first()
+        SignOffRecord.objects.create(
+            assessment=assessment,
+            sequence=(latest.sequence if latest else 0) + 1,
+            kind=SignOffRecord.Kind.REOPENED,
+            by_id=latest.by_id if latest else assessment.created_by_id,
+            reason="Test clean-up",
+        )
+        with unlocked():
+            Assessment.objects.filter(pk=assessment.pk).update(status=Assessment.Status.MODERATION)

@@ -6,3 +6,50 @@ document.addEventListener("click", (event) => {
     window.print();
   }
 });
+
+// After a save conflict, "Copy mine back" puts what the person typed into the fields of
+// the line (or agreed-score form) it belongs to. A change event then lets the scoring
+// page autosave it, now against the current version.
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("[data-copy-mine]");
+  if (!button) return;
+  event.preventDefault();
+  const scope = button.closest("[data-mine-scope]");
+  if (!scope) return;
+  let last = null;
+  for (const input of button.parentElement.querySelectorAll("[data-mine-field]")) {
+    const name = input.dataset.mineField;
+    const value = input.value;
+    for (const field of scope.querySelectorAll(`[name="${CSS.escape(name)}"]`)) {
+      if (field.type === "radio") {
+        field.checked = field.value === value;
+      } else if (field.type === "checkbox") {
+        field.checked = value === "on";
+      } else if (field.type !== "hidden") {
+        field.value = value;
+      } else {
+        continue;
+      }
+      last = field;
+    }
+  }
+  const box = button.closest(".conflict-mine");
+  if (last) {
+    last.dispatchEvent(new Event("change", { bubbles: true }));
+    last.focus();
+  }
+  if (box) box.remove();
+});
+
+// Pressing Enter on a level choice saves that line (the autosave), not the whole
+// section: the browser would otherwise submit the section's form.
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Enter") return;
+  const input = event.target;
+  if (!(input instanceof HTMLInputElement) || input.type !== "radio") return;
+  const line = input.closest(".score-line[hx-post]");
+  if (!line) return;
+  event.preventDefault();
+  input.checked = true;
+  input.dispatchEvent(new Event("change", { bubbles: true }));
+});

@@ -4,8 +4,18 @@ from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import DatabaseError, connection, transaction
 
-from assessments import services
-from assessments.models import Action, AgreedScore, Answer, Assessment, AssessmentLocked, Evidence, Respondent
+from assessments import services, triggers
+from assessments.models import (
+    Action,
+    AgreedScore,
+    Answer,
+    Assessment,
+    AssessmentLocked,
+    Evidence,
+    Respondent,
+    SignOffRecord,
+    unlocked,
+)
 from tests.base import PersonaTestCase
 from tests.factories import PDF_BYTES, agree_all, make_assessment, make_framework
 
@@ -98,6 +108,71 @@ class ModelLevelLockTests(LockedAssessmentTestCase):
         self.assessment.status = Assessment.Status.MODERATION
         self.assertLocked(self.assessment.save)
 
+    def test_a_queryset_or_raw_status_change_is_refused_without_a_reopening_record(self):
+        signed_off = Assessment.objects.filter(pk=self.assessment.pk)
+        self.assertLocked(lambda: signed_off.update(status=Assessment.Status.MODERATION))
+        # Even with the Python check switched off (as the reopen service does), the
+        # database refuses: the latest sign-off record says "signed off", not "reopened".
+        with unlocked():
+            self.assertLocked(lambda: signed_off.update(status=Assessment.Status.MODERATION))
+        with connection.cursor() as cursor:
+            self.assertLocked(
+                lambda: cursor.execute(
+                    "UPDATE assessments_assessment SET status = 'moderation' WHERE id = %s", [self.assessment.pk]
+                )
+            )
+        self.assertEqual(Assessment.objects.get(pk=self.assessment.pk).status, Assessment.Status.SIGNED_OFF)
+        # Scores therefore stay locked: nothing can be edited and the status put back.
+        self.assertLocked(lambda: AgreedScore.objects.filter(assessment=self.assessment).update(level=5))
+
+    def test_an_assessment_is_signed_off_only_with_a_record(self):
+        other = make_assessment(
+            self.trust, secretary=self.secretary, frameworks=[self.framework], status="draft", year=2027
+        )
+        with connection.cursor() as cursor:
+            self.assertLocked(
+                lambda: cursor.execute(
+                    "UPDATE assessments_assessment SET status = 'signed_off' WHERE id = %s", [other.pk]
+                )
+            )
+        self.assertLocked(lambda: Assessment.objects.filter(pk=other.pk).update(status=Assessment.Status.SIGNED_OFF))
+        self.assertEqual(Assessment.objects.get(pk=other.pk).status, Assessment.Status.DRAFT)
+
+    def test_sign_off_records_are_append_only(self):
+        record = SignOffRecord.objects.get(assessment=self.assessment)
+        with self.assertRaises(PermissionError):
+            record.save()
+        with self.assertRaises(PermissionError):
+            record.delete()
+        with self.assertRaises(PermissionError):
+            SignOffRecord.objects.filter(pk=record.pk).update(reason="x")
+        with self.assertRaises(PermissionError):
+            SignOffRecord.objects.filter(pk=record.pk).delete()
+
+
+class TriggerInstallationTests(PersonaTestCase):
+    """After every migration, every locked table has its triggers (a migration that
+    rebuilds a table on SQLite silently drops them: see assessments/triggers.py)."""
+
+    def test_every_locked_table_has_its_triggers(self):
+        vendor = connection.vendor
+        with connection.cursor() as cursor:
+            if vendor == "sqlite":
+                cursor.execute("SELECT tbl_name, name FROM sqlite_master WHERE type = 'trigger'")
+            else:
+                cursor.execute(
+                    "SELECT c.relname, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                    "WHERE NOT t.tgisinternal"
+                )
+            found: dict[str, set[str]] = {}
+            for table, name in cursor.fetchall():
+                found.setdefault(table, set()).add(name)
+        expected = triggers.expected_triggers(vendor)
+        self.assertEqual(len(expected), 7)
+        for table, names in expected.items():
+            with self.subTest(table=table):
+                self.assertLessEqual(names, found.get(table, set()), f"{table} lacks lock triggers")
+
 
 class ServiceLevelLockTests(LockedAssessmentTestCase):
     def test_services_refuse_with_a_clear_message(self):
@@ -133,9 +208,8 @@ class ServiceLevelLockTests(LockedAssessmentTestCase):
         response = self.client.post(
             "/organisations/RA1/assessments/2026/moderate/line/S1.1/",
             {"S1.1-level": "5", "S1.1-version": "1"},
-            follow=True,
         )
-        self.assertContains(response, "signed off and locked")
+        self.assertContains(response, "signed off and locked", status_code=400)
         self.assertEqual(
             list(AgreedScore.objects.filter(assessment=self.assessment).values_list("level", flat=True)), before
         )
@@ -148,7 +222,20 @@ class ServiceLevelLockTests(LockedAssessmentTestCase):
         services.reopen_assessment(self.assessment, by=self.staff, reason="Evidence for S1.1 was the wrong paper.")
         self.assessment.refresh_from_db()
         self.assertEqual(self.assessment.status, Assessment.Status.MODERATION)
-        entry = self.assessment.history.filter(action="status changed").last()
+        # Each sign-off and reopening is its own record; reopening erases nothing.
+        services.sign_off(self.assessment, by=self.chair)
+        self.assertEqual(
+            list(self.assessment.sign_off_records.values_list("sequence", "kind", "by__username", "reason")),
+            [
+                (1, "signed_off", "chair", ""),
+                (2, "reopened", "staff", "Evidence for S1.1 was the wrong paper."),
+                (3, "signed_off", "chair", ""),
+            ],
+        )
+        self.assessment.refresh_from_db()
+        self.assertEqual(self.assessment.latest_sign_off().sequence, 3)
+        self.assertEqual(self.assessment.signed_off_at, self.assessment.latest_sign_off().at)
+        entry = self.assessment.history.filter(action="status changed", actor=self.staff).last()
         self.assertEqual(entry.actor, self.staff)
         self.assertEqual(entry.note, "Evidence for S1.1 was the wrong paper.")
         self.assertEqual(entry.changes["status"], ["Signed off", "Moderation"])

@@ -10,7 +10,7 @@ from assessments.models import Action, Answer, Assessment, HistoryEntry, Respond
 from assessments.services import AgreedInput, AnswerInput, AssessmentDetails, AssessmentError, StaleVersion
 from frameworks.models import Framework
 from organisations.models import Membership
-from tests.base import PersonaTestCase
+from tests.base import PersonaTestCase, add_member
 from tests.factories import agree_all, answer_all, make_assessment, make_framework
 
 
@@ -76,7 +76,8 @@ class SetUpTests(PersonaTestCase):
         answer_all(done)
         services.submit_response(done, by=self.executive)
         mail.outbox.clear()
-        self.assertEqual(services.send_reminders(assessment, by=self.secretary), 1)
+        with self.captureOnCommitCallbacks(execute=True):
+            self.assertEqual(services.send_reminders(assessment, by=self.secretary), 1)
         self.assertEqual([m.to for m in mail.outbox], [["nonexecutive@example.org"]])
         self.assertTrue(mail.outbox[0].subject.startswith("Reminder: "))
         self.assertIsNotNone(assessment.respondents.get(user=self.non_executive).last_reminded_at)
@@ -93,6 +94,7 @@ class SetUpTests(PersonaTestCase):
         line.save()
         assessment = services.create_assessment(self.trust, self.details(), by=self.secretary)  # an acute trust
         self.assertEqual([ln.code for ln in assessment.included_lines()], ["S1.1", "S1.2", "S2.1"])
+        add_member(self.secretary, self.sibling, Membership.Role.SECRETARY)
         other = services.create_assessment(self.sibling, self.details(), by=self.secretary)  # mental health
         self.assertEqual(len(other.included_lines()), 4)
 
@@ -105,8 +107,14 @@ class SetUpTests(PersonaTestCase):
             dict(assessment.respondents.values_list("user__username", "is_executive")),
             {"executive": True, "nonexecutive": False},
         )
-        services.open_assessment(assessment, by=self.secretary)
+        with self.captureOnCommitCallbacks(execute=True) as callbacks:
+            services.open_assessment(assessment, by=self.secretary)
+            # Nothing is sent while the transaction (and its row locks) is open.
+            self.assertEqual(mail.outbox, [])
+        self.assertEqual(len(callbacks), 1)
         self.assertEqual(sorted(m.to[0] for m in mail.outbox), ["executive@example.org", "nonexecutive@example.org"])
+        self.assertEqual(mail.outbox[0].subject, "North Hospitals NHS Trust: your scores for Board self-assessment (2026/27)")
+        self.assertEqual(assessment.respondents.filter(invitation_sent_at__isnull=False).count(), 2)
         self.assertIn("/organisations/RA1/assessments/2026/score/", mail.outbox[0].body)
         self.assertTrue(self.framework.__class__.objects.get(pk=self.framework.pk).is_in_use)
         self.assertEqual(Answer.objects.filter(respondent__assessment=assessment).count(), 2 * 4)

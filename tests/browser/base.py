@@ -58,11 +58,11 @@ class BrowserTestCase(StaticLiveServerTestCase):
     def tearDown(self):
         self.context.close()
         # The live server's database is emptied row by row after each test (SQLite runs
-        # DELETE, which the lock triggers refuse for a signed-off assessment). Moving the
-        # status away from "signed off" is what the triggers allow, as reopening does.
-        from assessments.models import Assessment
+        # DELETE, which the lock triggers refuse for a signed-off assessment). Reopen them
+        # as the triggers allow: a reopening record first, then the status.
+        from tests.factories import reopen_for_cleanup
 
-        Assessment.objects.filter(status=Assessment.Status.SIGNED_OFF).update(status=Assessment.Status.MODERATION)
+        reopen_for_cleanup()
 
     def sign_in(self, user) -> None:
         """Sign in without the form, by giving the browser a session cookie."""
