@@ -22,6 +22,8 @@ from organisations.models import Membership
 
 Role = Membership.Role
 MANAGERS = frozenset({Role.SECRETARY, Role.CHAIR})
+# Who may score: directors and the chair (as invited).
+SCORERS = frozenset({Role.DIRECTOR, Role.CHAIR})
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,9 @@ def get_respondent_for_user(user, ods_code: str, year: int) -> Respondent:
             removed_at__isnull=True,
             assessment__organisation__ods_code=ods_code,
             assessment__period_start_year=year,
+            # Still a director or the chair: a member moved to another role scores no more.
             assessment__organisation__memberships__user=user,
+            assessment__organisation__memberships__role__in=SCORERS,
         )
         .first()
     )

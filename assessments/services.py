@@ -573,6 +573,9 @@ def save_answer(answer: Answer, data: AnswerInput, *, by, max_level: int | None 
         pk=answer.pk,
         version=data.version,
         respondent__user=by,
+        # The role is checked here too, in the same statement: still a director or the chair.
+        respondent__assessment__organisation__memberships__user=by,
+        respondent__assessment__organisation__memberships__role__in=[Role.DIRECTOR, Role.CHAIR],
         respondent__removed_at__isnull=True,
         respondent__submitted_at__isnull=True,
         respondent__assessment__status=Status.OPEN,
@@ -586,6 +589,7 @@ def save_answer(answer: Answer, data: AnswerInput, *, by, max_level: int | None 
             raise AssessmentError("You are no longer a respondent to this assessment.")
         if state.submitted_at is not None:
             raise AssessmentError("You have submitted your scores. Reopen them to make changes.")
+        _require_role(by, state.assessment.organisation, [Role.DIRECTOR, Role.CHAIR], "change scores")
         raise StaleVersion("This answer was changed elsewhere a moment ago. The saved answer is shown.", current)
     for name, value in values.items():
         setattr(answer, name, value)
@@ -612,6 +616,7 @@ def submit_response(respondent: Respondent, *, by) -> Respondent:
     respondent = Respondent.objects.select_for_update().select_related("assessment").get(pk=respondent.pk)
     if respondent.user_id != by.pk:
         raise AssessmentError("You can submit only your own scores.")
+    _require_role(by, respondent.assessment.organisation, [Role.DIRECTOR, Role.CHAIR], "submit scores")
     _require_status(respondent.assessment, Status.OPEN, doing="submit your scores")
     if respondent.removed_at is not None:
         raise AssessmentError("You are no longer a respondent to this assessment.")
@@ -638,6 +643,7 @@ def reopen_response(respondent: Respondent, *, by) -> Respondent:
     respondent = Respondent.objects.select_for_update().select_related("assessment").get(pk=respondent.pk)
     if respondent.user_id != by.pk:
         raise AssessmentError("You can reopen only your own scores.")
+    _require_role(by, respondent.assessment.organisation, [Role.DIRECTOR, Role.CHAIR], "reopen scores")
     _require_status(respondent.assessment, Status.OPEN, doing="reopen your scores")
     if respondent.submitted_at is None:
         raise AssessmentError("Your scores are not submitted, so there is nothing to reopen.")

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from assessments import services
-from assessments.access import MANAGERS, get_assessment_for_user, get_respondent_for_user
+from assessments.access import MANAGERS, SCORERS, get_assessment_for_user, get_respondent_for_user
 from assessments.forms import (
     ActionForm,
     AgreedScoreForm,
@@ -419,6 +419,7 @@ def score_line(request: HttpRequest, ods_code: str, year: int, line_code: str) -
             respondent__assessment__organisation__ods_code=ods_code,
             respondent__assessment__period_start_year=year,
             respondent__assessment__organisation__memberships__user=request.user,
+            respondent__assessment__organisation__memberships__role__in=SCORERS,
         )
         .first()
     )

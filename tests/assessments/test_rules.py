@@ -321,3 +321,21 @@ class DateRoundTripTests(PersonaTestCase):
         )
         self.assertContains(response, 'name="S1.1-target_date" value="2028-01-31"', status_code=400)
         self.assertContains(response, ">Kept</textarea>", status_code=400)
+
+
+class ADirectorWhoIsNoLongerADirectorTests(PersonaTestCase):
+    def test_a_member_moved_to_observer_can_no_longer_score(self):
+        framework = make_framework(sections=1, lines_per_section=1)
+        make_assessment(self.trust, secretary=self.secretary, respondents=[self.executive], frameworks=[framework])
+        Membership.objects.filter(user=self.executive).update(role=Membership.Role.OBSERVER, director_kind="")
+        answer = Answer.objects.select_related("respondent__assessment", "line__framework").get()
+        with self.assertRaisesMessage(services.AssessmentError, "does not allow you to change scores"):
+            services.save_answer(answer, services.AnswerInput(3, False, None, "", 0), by=self.executive)
+        with self.assertRaisesMessage(services.AssessmentError, "does not allow you to submit scores"):
+            services.submit_response(answer.respondent, by=self.executive)
+        self.client.force_login(self.executive)
+        base = "/organisations/RA1/assessments/2026/score/"
+        self.assertEqual(self.client.get(base + "S1/").status_code, 404)
+        data = {"S1.1-level": "3", "S1.1-target_level": "", "S1.1-comment": "", "S1.1-version": "0"}
+        self.assertEqual(self.client.post(base + "line/S1.1/", data, HTTP_HX_REQUEST="true").status_code, 404)
+        self.assertIsNone(Answer.objects.get().level)

@@ -113,7 +113,9 @@ class SetUpTests(PersonaTestCase):
             self.assertEqual(mail.outbox, [])
         self.assertEqual(len(callbacks), 1)
         self.assertEqual(sorted(m.to[0] for m in mail.outbox), ["executive@example.org", "nonexecutive@example.org"])
-        self.assertEqual(mail.outbox[0].subject, "North Hospitals NHS Trust: your scores for Board self-assessment (2026/27)")
+        self.assertEqual(
+            mail.outbox[0].subject, "North Hospitals NHS Trust: your scores for Board self-assessment (2026/27)"
+        )
         self.assertEqual(assessment.respondents.filter(invitation_sent_at__isnull=False).count(), 2)
         self.assertIn("/organisations/RA1/assessments/2026/score/", mail.outbox[0].body)
         self.assertTrue(self.framework.__class__.objects.get(pk=self.framework.pk).is_in_use)

@@ -186,7 +186,8 @@ class ScoringPageTests(QueryCountMixin, PersonaTestCase):
         self.assertContains(response, '<option value="2" selected>2 Developing</option>', status_code=400)
         self.assertContains(
             response,
-            '<p class="field-error" id="id_S1.3-target_level_error">The target cannot be below the level you chose (4).</p>',
+            '<p class="field-error" id="id_S1.3-target_level_error">'
+            "The target cannot be below the level you chose (4).</p>",
             status_code=400,
         )
         # S1.1, in conflict: the saved answer, and what was typed beside it.
