@@ -9,13 +9,16 @@ PORT ?= 8000
 .PHONY: run test lint format bench system-packages clean help
 
 help:
-	@echo "make run    set up and serve the app on http://$(HOST):$(PORT) (SQLite, DEBUG on)"
+	@echo "make run    set up and serve the app on http://$(HOST):$(PORT) (SQLite, DEBUG on; PORT=8123 HOST=... to change)"
 	@echo "make test   install and run the whole test suite"
 	@echo "make lint   ruff check"
 
-# The virtual environment is rebuilt when a requirements file changes.
+# The virtual environment is rebuilt when a requirements file changes. One without pip
+# (left by a `python3 -m venv` that failed for want of python3.X-venv) is made afresh.
+# Every runtime package has wheels for Python 3.12 and 3.13 on Linux (x86_64, aarch64)
+# and macOS, so no compiler or -dev package is needed.
 $(VENV)/.runtime: requirements.txt
-	@test -x $(PY) || "$$(scripts/find-python)" -m venv $(VENV)
+	@$(PY) -m pip --version >/dev/null 2>&1 || { rm -rf $(VENV) && python=$$(scripts/find-python) && "$$python" -m venv $(VENV); }
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
 	@touch $@

@@ -1,6 +1,7 @@
-"""Demo assessments for `seed_demo`: one in progress for the demo trust, last year's
-signed off (so that "start from last year", references and carried actions show), and
-last year's signed-off results for five more trusts of the demo ICS.
+"""Demo assessments for `seed_demo` (this app's command): one in progress for the demo
+trust, last year's signed off (so that "start from last year", references and carried
+actions show), and last year's signed-off results for five more trusts of the demo ICS.
+The demo people come first, from `organisations.demo`.
 
 Scores are drawn from a seeded random generator, so every run builds the same data.
 The current assessment goes through the services (invitations, autosaves,
@@ -17,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from assessments import services
-from assessments.models import Action, AgreedScore, Assessment, HistoryEntry
+from assessments.models import Action, AgreedScore, Assessment, HistoryEntry, SignOffRecord
 from frameworks.models import Framework
 from organisations.models import Membership, Organisation
 
@@ -29,6 +30,12 @@ COMMENTS = [
     "The system partners would score us lower on this.",
     "Good progress this year; the data now supports it.",
 ]
+
+
+def current_period() -> int:
+    """The NHS year runs April to March: in November 2026 the period is 2026/27."""
+    today = timezone.localdate()
+    return today.year if today.month >= 4 else today.year - 1
 
 
 def _frameworks() -> list[Framework]:
@@ -51,6 +58,7 @@ def signed_off_last_year(organisation: Organisation, year: int, *, by, seed: int
         organisation=organisation,
         ics=organisation.ics_on(datetime.date(year, 4, 1)),
         period_start_year=year,
+        organisation_type=organisation.type,
         title=f"Board self-assessment {year}/{(year + 1) % 100:02d}",
         deadline=datetime.date(year, 10, 31),
         status=Assessment.Status.MODERATION,
@@ -93,9 +101,15 @@ def signed_off_last_year(organisation: Organisation, year: int, *, by, seed: int
         subject="Assessment",
         note="Demo data: last year's results, entered for comparison.",
     )
+    # Signed off on a past date, so not through services.sign_off (which stamps now);
+    # like every sign-off it needs its record first (the database refuses it otherwise).
+    signed_off_at = timezone.make_aware(datetime.datetime(year, 12, 12, 10, 0))
+    SignOffRecord.objects.create(
+        assessment=assessment, sequence=1, kind=SignOffRecord.Kind.SIGNED_OFF, by=by, at=signed_off_at
+    )
     assessment.status = Assessment.Status.SIGNED_OFF
     assessment.signed_off_by = by
-    assessment.signed_off_at = timezone.make_aware(datetime.datetime(year, 12, 12, 10, 0))
+    assessment.signed_off_at = signed_off_at
     assessment.save(update_fields=["status", "signed_off_by", "signed_off_at"])
     return assessment
 

@@ -4,11 +4,18 @@ An evidence upload must be a PDF, an Office document (Word, Excel, PowerPoint, o
 new format, or OpenDocument) or an image (PNG, JPEG, GIF, WebP). The first bytes (and,
 for zip-based formats, the archive's contents) say what a file really is; its name must
 agree. Anything else is refused with a message that says what is accepted.
+
+Zip-based documents are archives, and an archive can be built to unpack to thousands of
+times its size (a "zip bomb"): a 190 KiB file once made this check allocate 380 MiB.
+So nothing here trusts an archive's sizes: its table of contents is measured before it
+is parsed, its declared unpacked size is checked against the file's size, and the one
+member we read (OpenDocument's `mimetype`) is read only up to a few hundred bytes.
 """
 
 from __future__ import annotations
 
 import zipfile
+import zlib
 from pathlib import PurePath
 
 ACCEPTED = "PDF, Word, Excel, PowerPoint, OpenDocument, PNG, JPEG, GIF or WebP"
@@ -28,6 +35,27 @@ KINDS = {
     "ods": ("application/vnd.oasis.opendocument.spreadsheet", {".ods"}),
     "odp": ("application/vnd.oasis.opendocument.presentation", {".odp"}),
 }
+
+# The longest OpenDocument mimetype is under 60 bytes; anything longer is not one.
+MIMETYPE_MAX_BYTES = 256
+# Python's zipfile holds every table-of-contents entry in memory (about six times the
+# table's size on disk). A long board pack has a few hundred parts, a table of a few
+# tens of KB; 1 MiB allows over 10,000 parts.
+CENTRAL_DIRECTORY_MAX_BYTES = 1024 * 1024
+# Office and OpenDocument files are mostly XML, which compresses 5 to 30 times; images
+# inside them hardly compress. An archive declaring more than 100 times its size (and
+# more than 64 MiB, so small odd files are never refused on the ratio alone), or more
+# than 1 GiB in all, is built to overwhelm whatever opens it.
+MAX_RATIO = 100
+RATIO_FLOOR_BYTES = 64 * 1024 * 1024
+MAX_UNPACKED_BYTES = 1024 * 1024 * 1024
+
+# What zipfile (and the decompressors under it) raise on damaged or unusual archives:
+# an encrypted member is a RuntimeError, an unknown compression method NotImplementedError.
+_ZIP_ERRORS = (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError, NotImplementedError, zlib.error)
+
+_END_OF_CENTRAL_DIRECTORY = b"PK\x05\x06"
+_ZIP64_LOCATOR = b"PK\x06\x07"
 
 
 class NotADocument(ValueError):
@@ -52,13 +80,54 @@ def _sniff(head: bytes, upload) -> str | None:
     return None
 
 
+def _central_directory_size(upload) -> int | None:
+    """The size of the archive's table of contents, from its end record, without parsing it.
+
+    None when there is no readable end record, or when the archive uses ZIP64 (needed only
+    for over 65,535 parts or 4 GB, never by a document within the upload limit, and a way
+    to declare a second, larger table that zipfile would believe instead).
+    """
+    # The end record is 22 bytes plus a comment of at most 65,535 bytes, at the very end.
+    tail_length = min(upload.size, 22 + 65_535)
+    upload.seek(upload.size - tail_length)
+    tail = upload.read(tail_length)
+    at = tail.rfind(_END_OF_CENTRAL_DIRECTORY)
+    if at < 0 or len(tail) - at < 22:
+        return None
+    if at >= 20 and tail[at - 20 : at - 16] == _ZIP64_LOCATOR:
+        return None
+    return int.from_bytes(tail[at + 12 : at + 16], "little")
+
+
+def _refuse_bomb(unpacked: int) -> None:
+    raise NotADocument(
+        f"This file is a compressed archive that would unpack to {unpacked / 1_048_576:,.0f} MB, "
+        "far more than any document does, so it is refused. Upload the document itself, saved "
+        "again from Word, Excel, PowerPoint or LibreOffice, or as a PDF."
+    )
+
+
 def _sniff_zip(upload) -> str | None:
-    upload.seek(0)
     try:
+        directory_size = _central_directory_size(upload)
+        if directory_size is None or directory_size > CENTRAL_DIRECTORY_MAX_BYTES:
+            return None
+        upload.seek(0)
         with zipfile.ZipFile(upload) as archive:
-            names = set(archive.namelist())
+            members = archive.infolist()
+            # Declared sizes can lie, but zipfile stops inflating a member at its declared
+            # size, so a small declaration cannot hide a large member from the reads below.
+            unpacked = sum(member.file_size for member in members)
+            if unpacked > MAX_UNPACKED_BYTES or (unpacked > RATIO_FLOOR_BYTES and unpacked > MAX_RATIO * upload.size):
+                _refuse_bomb(unpacked)
+            names = {member.filename for member in members}
             if "mimetype" in names:
-                mimetype = archive.read("mimetype").decode("ascii", "replace").strip()
+                # Read at most a little more than any real mimetype, never the whole member.
+                with archive.open("mimetype") as member:
+                    raw = member.read(MIMETYPE_MAX_BYTES + 1)
+                if len(raw) > MIMETYPE_MAX_BYTES:
+                    return None
+                mimetype = raw.decode("ascii", "replace").strip()
                 for kind in ("odt", "ods", "odp"):
                     if mimetype == KINDS[kind][0]:
                         return kind
@@ -71,7 +140,9 @@ def _sniff_zip(upload) -> str | None:
                 return "xlsx"
             if any(n.startswith("ppt/") for n in names):
                 return "pptx"
-    except (zipfile.BadZipFile, OSError, ValueError):
+    except NotADocument:
+        raise
+    except _ZIP_ERRORS:
         return None
     finally:
         upload.seek(0)

@@ -53,6 +53,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before the session is looked up: a cookie carrying a NUL character is ignored
+    # rather than sent to the database (ics_governance/middleware.py).
+    "ics_governance.middleware.drop_cookies_with_nul",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -63,6 +66,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # A NUL character in the path is a 404 before any view (or LoginRequiredMiddleware's
+    # check) can hand it to the database; after the header middleware above, so that
+    # this 404 page carries the same security headers as every other page.
+    "ics_governance.middleware.reject_nul_in_path",
     # Last, as django-axes requires: turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -116,6 +123,17 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_CALLABLE = "organisations.views.locked_out"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+# Behind a reverse proxy every connection comes from the proxy; TRUSTED_PROXY_COUNT says
+# how many proxies of ours stand in front of the app, so that the client's address is
+# read from the right place in X-Forwarded-For (ics_governance/lib/client.py). Left at 0
+# the header is ignored, since anyone can send one.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+AXES_CLIENT_IP_CALLABLE = "ics_governance.lib.client.client_address"
+# Password reset e-mails: at most this many an hour to one e-mail address, and this many
+# an hour requested from one client address (organisations/throttle.py). The client
+# limit is higher because one NHS network can put a whole trust behind one address.
+PASSWORD_RESET_EMAIL_LIMIT = env_int("PASSWORD_RESET_EMAIL_LIMIT", 3, minimum=1)
+PASSWORD_RESET_CLIENT_LIMIT = env_int("PASSWORD_RESET_CLIENT_LIMIT", 20, minimum=1)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -140,7 +158,16 @@ STORAGES = {
 # a view that checks who may see the assessment (there is no public MEDIA_URL).
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_MB", 20, minimum=1) * 1024 * 1024
-DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # form fields other than files: 2.5 MB, Django's default
+# Form fields other than files, in all: 5 MB, twice Django's default, so that an
+# over-long comment (a few MB pasted by mistake) reaches its form and gets the field's
+# own "at most N characters" message. A bigger request is refused when its form data is
+# first read (by the CSRF check, before the view), with the 400 page saying that nothing
+# was saved (ics_governance/errors.py).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Confidentiality: no figure built from fewer than this many directors' submitted
+# answers is shown to anyone else (a line's distribution, spread and comments; an
+# executive or non-executive mean). Never below 3, whatever the environment says.
+ANONYMITY_THRESHOLD = env_int("ANONYMITY_THRESHOLD", 3, minimum=3)
 # The address of the site, for links in emails (invitations, reminders).
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 

@@ -255,3 +255,22 @@ class ConsultantAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} – consultant for {self.ics}"
+
+
+class ThrottleHit(models.Model):
+    """One counted request against a rate limit (organisations/throttle.py).
+
+    A table rather than a cache: the app runs as several gunicorn processes, and each
+    would keep its own per-process cache, multiplying every limit. The key is a keyed
+    hash of the e-mail or network address, so the table holds no addresses.
+    """
+
+    scope = models.CharField(max_length=40)
+    key = models.CharField(max_length=64)
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["scope", "key", "at"]), models.Index(fields=["at"])]
+
+    def __str__(self) -> str:
+        return f"{self.scope} at {self.at:%Y-%m-%d %H:%M:%S}"

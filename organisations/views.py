@@ -1,8 +1,14 @@
+import datetime
+import logging
+
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils import timezone
 
+from ics_governance.lib.client import client_address
+from organisations import throttle
 from organisations.access import (
     BOARD_MANAGERS,
     assignments_of,
@@ -11,6 +17,8 @@ from organisations.access import (
     memberships_of,
 )
 from organisations.models import IcsMembership, IcsSuccession, Membership, Organisation
+
+logger = logging.getLogger(__name__)
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -24,8 +32,20 @@ def home(request: HttpRequest) -> HttpResponse:
         .exclude(valid_to__lt=today)
         .select_related("ics")
     }
-    rows = [(m, current.get(m.organisation_id)) for m in memberships]
+    rows = [(m, current.get(m.organisation_id), _role_and_title(m)) for m in memberships]
     return render(request, "organisations/home.html", {"rows": rows, "assignments": assignments_of(request.user)})
+
+
+def _role_and_title(membership: Membership) -> str:
+    """The role, then the job title unless it only repeats the role: a chair whose job
+    title is "Chair" reads "Chair", not "Chair, Chair"; "Non-executive Director (Audit
+    Committee Chair)" stands alone for a non-executive director."""
+    role, title = membership.role_label, membership.job_title.strip()
+    if not title or title.casefold() == role.casefold():
+        return role
+    if title.casefold().startswith(role.casefold()):
+        return title
+    return f"{role}, {title}"
 
 
 def organisation_detail(request: HttpRequest, ods_code: str) -> HttpResponse:
@@ -82,3 +102,36 @@ def locked_out(request: HttpRequest, original_response=None, credentials=None) -
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
     context = {"failure_limit": settings.AXES_FAILURE_LIMIT, "minutes": minutes}
     return render(request, "registration/locked_out.html", context, status=429)
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's password reset, rate-limited per e-mail address and per client address.
+
+    Every request counts, whether or not an account uses the address, and a refused
+    request gets the same redirect to the same "check your email" page as a sent one:
+    otherwise the limit itself would tell a stranger which addresses have accounts.
+    """
+
+    def form_valid(self, form):
+        if _password_reset_allowed(self.request, form.cleaned_data["email"]):
+            return super().form_valid(form)
+        return HttpResponseRedirect(self.get_success_url())
+
+
+def _password_reset_allowed(request: HttpRequest, email: str) -> bool:
+    hour = datetime.timedelta(hours=1)
+    client = client_address(request) or "unknown"
+    # The client's limit is checked first and is the larger one: one NHS network can
+    # put a whole trust behind one address. Checked second, the e-mail limit only counts
+    # requests that got past the client's.
+    client_limit = settings.PASSWORD_RESET_CLIENT_LIMIT
+    if not throttle.allow("password-reset-client", client, limit=client_limit, window=hour):
+        logger.warning("Password reset refused: more than %s requests an hour from %s", client_limit, client)
+        return False
+    # Addresses are matched without regard to case (as PasswordResetForm does), so
+    # changing the case of an address cannot reset its count. The address is not logged.
+    email_limit = settings.PASSWORD_RESET_EMAIL_LIMIT
+    if not throttle.allow("password-reset-email", email.strip().casefold(), limit=email_limit, window=hour):
+        logger.warning("Password reset refused: more than %s e-mails an hour to one address", email_limit)
+        return False
+    return True

@@ -2,7 +2,7 @@
 
 import datetime
 
-from organisations.models import IcsSuccession
+from organisations.models import IcsSuccession, Membership
 from tests.base import PersonaTestCase, make_ics
 
 
@@ -15,6 +15,39 @@ class HomeTests(PersonaTestCase):
         self.assertContains(response, "Non-executive director")
         self.assertContains(response, "North ICS")
         self.assertNotContains(response, "South Hospitals")
+
+    def test_it_shows_a_chairs_role_once(self):
+        # The demo chair's job title is "Chair": the page once read "Chair, Chair".
+        Membership.objects.filter(user=self.chair).update(job_title="Chair")
+        self.client.force_login(self.chair)
+        response = self.client.get("/")
+        self.assertNotContains(response, "Chair, Chair")
+        self.assertInHTML(self.role_line("Chair"), response.content.decode(), count=1)
+
+    def test_it_does_not_repeat_a_role_the_job_title_starts_with(self):
+        Membership.objects.filter(user=self.non_executive).update(
+            job_title="Non-executive Director (Audit Committee Chair)"
+        )
+        self.client.force_login(self.non_executive)
+        response = self.client.get("/")
+        self.assertInHTML(self.role_line("Non-executive Director (Audit Committee Chair)"), response.content.decode())
+
+    def test_it_shows_a_job_title_that_adds_to_the_role(self):
+        Membership.objects.filter(user=self.secretary).update(job_title="Company Secretary")
+        self.client.force_login(self.secretary)
+        response = self.client.get("/")
+        self.assertInHTML(self.role_line("Board secretary, Company Secretary"), response.content.decode())
+
+    def test_it_links_each_organisation_to_its_self_assessments(self):
+        self.client.force_login(self.executive)
+        response = self.client.get("/")
+        self.assertContains(response, 'href="/organisations/RA1/assessments/"')
+        self.assertContains(response, 'Self-assessments<span class="visually-hidden"> of North Hospitals NHS Trust')
+
+    @staticmethod
+    def role_line(role: str) -> str:
+        """The home page's line for a North Hospitals membership: role (and job title), then the ICS."""
+        return f'<p class="m-0">{role} <span class="text-secondary-nhs"> · North ICS</span></p>'
 
     def test_a_consultant_sees_their_icss(self):
         self.client.force_login(self.consultant)
@@ -46,6 +79,10 @@ class OrganisationPageTests(PersonaTestCase):
         self.assertContains(response, "North (QAA), 1 Jul 2022 to now")
         self.assertContains(response, "Observer")
         self.assertNotContains(response, "Board members and roles")
+
+    def test_it_links_to_the_self_assessments(self):
+        self.client.force_login(self.observer)
+        self.assertContains(self.client.get("/organisations/RA1/"), 'href="/organisations/RA1/assessments/"')
 
     def test_the_secretary_is_offered_the_board_list(self):
         self.client.force_login(self.secretary)

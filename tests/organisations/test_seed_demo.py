@@ -1,4 +1,5 @@
-"""`manage.py seed_demo`: demo people for every role, on real reference data."""
+"""`manage.py seed_demo` (assessments' command): demo people for every role, on real
+reference data (`organisations.demo`), and demo assessments (`assessments.demo`)."""
 
 from io import StringIO
 
@@ -6,6 +7,7 @@ from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.test import TestCase, override_settings
 
+from organisations import demo
 from organisations.models import ConsultantAssignment, Membership
 
 USERNAMES = [
@@ -103,3 +105,29 @@ class SeedDemoTests(TestCase):
         with self.assertRaisesMessage(CommandError, "runs only with DEBUG on"):
             self.seed()
         self.assertEqual(User.objects.count(), 0)
+
+    def test_it_is_the_only_seed_demo_command(self):
+        from django.core.management import get_commands
+
+        self.assertEqual(get_commands()["seed_demo"], "assessments")
+
+    def test_if_new_prints_the_logins_again_on_a_demo_database(self):
+        self.seed()
+        out = self.seed("--if-new")
+        self.assertIn("Password for every demo account: demo-board-2026", out)
+        self.assertNotIn("no demo accounts were added", out)
+
+
+class DemoPeopleTests(TestCase):
+    """`organisations.demo` on its own: the people, with no assessments involved."""
+
+    def test_it_seeds_the_people_without_the_assessments(self):
+        call_command("load_organisations", stdout=StringIO())
+        demo.seed_people("a-password-for-tests")
+        self.assertEqual(sorted(User.objects.values_list("username", flat=True)), sorted(USERNAMES))
+        self.assertTrue(demo.accounts_exist())
+        chair = Membership.objects.get(user__username="chair")
+        self.assertEqual((chair.organisation.ods_code, chair.role), ("RR8", "chair"))
+        lines = demo.login_lines("a-password-for-tests")
+        self.assertIn("Leeds Teaching Hospitals NHS Trust", lines[0])
+        self.assertEqual(lines[-1], "Password for every demo account: a-password-for-tests")
