@@ -451,7 +451,25 @@ class AppendOnlyQuerySet(models.QuerySet):
         raise PermissionError("This record is append-only.")
 
 
-class SignOffRecord(models.Model):
+class AppendOnly(models.Model):
+    """A row written once and never changed or deleted (other than with its assessment,
+    which the lock protects once signed off)."""
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError(f"{self._meta.verbose_name_plural.capitalize()} are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError(f"{self._meta.verbose_name_plural.capitalize()} are append-only.")
+
+
+class SignOffRecord(AppendOnly):
     """One sign-off or one reopening of an assessment, numbered in order. Append-only:
     reopening adds a record and never erases who signed off before. The database lets
     the assessment's status move to or from "signed off" only when its latest record
@@ -468,8 +486,6 @@ class SignOffRecord(models.Model):
     at = models.DateTimeField(default=timezone.now)
     reason = models.TextField(blank=True, help_text="Why it was reopened (required for a reopening).")
 
-    objects = AppendOnlyQuerySet.as_manager()
-
     class Meta:
         ordering = ["assessment", "sequence"]
         constraints = [
@@ -482,24 +498,8 @@ class SignOffRecord(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.sequence} of {self.assessment_id}"
 
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise PermissionError("Sign-off records are append-only.")
-        super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
-        raise PermissionError("Sign-off records are append-only.")
-
-
-class HistoryQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise PermissionError("The history is append-only.")
-
-    def delete(self):
-        raise PermissionError("The history is append-only.")
-
-
-class HistoryEntry(models.Model):
+class HistoryEntry(AppendOnly):
     """Who changed what in an assessment, when, from what, to what. Append-only."""
 
     assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="history")
@@ -509,13 +509,11 @@ class HistoryEntry(models.Model):
     subject = models.CharField(max_length=40)
     subject_id = models.PositiveBigIntegerField(null=True, blank=True)
     line_code = models.CharField(max_length=20, blank=True)
-    # Set for entries about an individual's answers, so that the history page can
-    # hide who it was when the assessment is anonymous.
+    # Set for entries about an individual's answers: kept for audit, shown only to that
+    # director (assessments/history.py).
     respondent = models.ForeignKey(Respondent, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     changes = models.JSONField(default=dict, blank=True)
     note = models.TextField(blank=True)
-
-    objects = HistoryQuerySet.as_manager()
 
     class Meta:
         ordering = ["assessment", "at", "pk"]
@@ -523,11 +521,3 @@ class HistoryEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.subject}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise PermissionError("The history is append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise PermissionError("The history is append-only.")
