@@ -8,8 +8,9 @@ The confidentiality rules live here, once, for every page (and the report to com
 - only submitted answers of directors still on the assessment count;
 - no figure is shown before scoring closes: while directors are still submitting, each
   new submission would change the figures, and the change is that director's answers;
-- a line's distribution, mean, spread, range, mean target and comments need
-  ANONYMITY_THRESHOLD (at least 3) submitted answers;
+- a line's distribution, mean, spread, range and comments need ANONYMITY_THRESHOLD (at
+  least 3) submitted scores ("don't know" is an answer but not a score); the mean target
+  needs that many targets;
 - the executive and non-executive means need that many scores in each group: both
   are withheld when either group is short, because the overall mean and one group's
   mean give away the other's.
@@ -180,6 +181,7 @@ class LineSummary:
     # Why the individual figures are not shown ("" when they are).
     withheld: str = ""
     groups_withheld: str = ""
+    target_withheld: bool = False  # targets set by fewer than the threshold
     agreed: AgreedScore | None = None
     previous: PreviousScore | None = None
     evidence: list[Evidence] = field(default_factory=list)
@@ -263,7 +265,9 @@ def moderation_summary(assessment: Assessment, lines: list[Line], levels: list[L
         )
         if not figures_open:
             summary.withheld = "shown when scoring closes"
-        elif len(given) < threshold:
+        elif sum(a.level is not None for a in given) < threshold:
+            # Counted in scores, not answers: "don't know" answers would otherwise let
+            # one director's score through as the whole distribution.
             summary.withheld = WITHHELD.format(n=threshold)
         else:
             _fill_figures(summary, given, levels, anonymous=assessment.anonymous, threshold=threshold)
@@ -288,7 +292,11 @@ def _fill_figures(summary: LineSummary, given: list[Answer], levels: list[Level]
     summary.spread = round(statistics.pstdev(scored), 2) if len(scored) > 1 else (0.0 if scored else None)
     summary.low = min(scored) if scored else None
     summary.high = max(scored) if scored else None
-    summary.target_mean = _mean([a.target_level for a in given if a.target_level is not None])
+    targets = [a.target_level for a in given if a.target_level is not None]
+    if len(targets) >= threshold:
+        summary.target_mean = _mean(targets)
+    elif targets:
+        summary.target_withheld = True
     executive = [a.level for a in given if a.level is not None and a.respondent.is_executive]
     non_executive = [a.level for a in given if a.level is not None and not a.respondent.is_executive]
     if len(executive) >= threshold and len(non_executive) >= threshold:

@@ -208,3 +208,30 @@ class ObserverTests(BoardTestCase):
             with self.subTest(path=path):
                 self.assertEqual(self.client.get(A + path).status_code, 404)
         self.assertNotContains(self.client.get("/organisations/RA1/assessments/"), "2026/27")
+
+
+class DontKnowDoesNotLetOneScoreThroughTests(BoardTestCase):
+    def test_figures_need_three_scores_not_three_answers(self):
+        # Found by a hostile test: two "don't know" and one score showed that score as the
+        # whole distribution, mean and range.
+        self.submit(self.executive, level=3)
+        self.submit(self.directors[2], level=3)
+        respondent = self.respondent(self.non_executive)
+        answer_all(respondent, level=1)
+        Answer.objects.filter(respondent__user__in=[self.executive, self.directors[2]], line__code="S1.1").update(
+            level=None, dont_know=True
+        )
+        services.submit_response(respondent, by=self.non_executive)
+        self.close_scoring()
+        response = self.moderation_page()
+        self.assertContains(response, WITHHELD, count=1)  # S1.1: one score among three answers
+        self.assertContains(response, "Individual scores (3 scored", count=1)  # S1.2
+
+    def test_the_mean_target_needs_three_targets(self):
+        for user in self.directors[:3]:
+            self.submit(user, level=3)
+        Answer.objects.filter(respondent__user=self.executive, line__code="S1.1").update(target_level=5)
+        self.close_scoring()
+        response = self.moderation_page()
+        self.assertContains(response, "fewer than 3 targets: withheld", count=1)
+        self.assertNotContains(response, "<dt>Mean target</dt><dd>5.0</dd>", html=False)
