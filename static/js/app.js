@@ -53,3 +53,13 @@ document.addEventListener("keydown", (event) => {
   input.checked = true;
   input.dispatchEvent(new Event("change", { bubbles: true }));
 });
+
+// After a save conflict htmx puts the focus back in the field it had, which now holds the
+// other tab's text: typing on would autosave over it unseen. Move the focus to "Copy mine
+// back" instead, so the person sees the conflict first.
+document.body.addEventListener("htmx:afterSettle", (event) => {
+  const root = event.detail && event.detail.elt ? event.detail.elt : event.target;
+  const scope = root.closest ? root.closest(".score-line--conflict") || root : root;
+  const button = scope.querySelector && scope.querySelector(".conflict-mine [data-copy-mine]");
+  if (button) button.focus();
+});
