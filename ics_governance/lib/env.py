@@ -101,7 +101,15 @@ def database_from_url(url: str, *, base_dir: Path, conn_max_age: int) -> dict[st
                 f"DATABASE_URL={url!r} names no file: use sqlite:///db.sqlite3 or sqlite:////absolute/path."
             )
         name = Path(path) if Path(path).is_absolute() else base_dir / path
-        return {"ENGINE": "django.db.backends.sqlite3", "NAME": name}
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": name,
+            # `make run` serves several requests at once (two directors autosaving).
+            # A transaction that takes the write lock when it begins waits its turn;
+            # a deferred one that reads first and then writes can fail at once with
+            # "database is locked" when another got there between.
+            "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
+        }
     if scheme in {"postgres", "postgresql", "pgsql"}:
         name = unquote(parts.path.lstrip("/"))
         if not name:

@@ -11,6 +11,9 @@ from unittest import mock
 
 from axe_playwright_python.sync_playwright import Axe
 from django.contrib.staticfiles.testing import StaticLiveServerTestCase
+from django.core.servers.basehttp import WSGIServer
+from django.db import connection
+from django.test.testcases import LiveServerThread, QuietWSGIRequestHandler
 from playwright.sync_api import sync_playwright
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -30,7 +33,26 @@ AXE_OPTIONS = {
 }
 
 
+class OneRequestAtATimeServerThread(LiveServerThread):
+    """A live server that answers one request at a time.
+
+    On SQLite the test database lives in memory, and Django hands the live server's
+    threads the test's one connection. Two requests at once (two tabs autosaving, a
+    page and its static files) then share that connection, and the second BEGIN fails
+    with "cannot start a transaction within a transaction": a failure of the test
+    set-up, not of the app (each `make run` or production request has its own
+    connection). Django's own server closes each connection after its response when
+    it is not threaded, so browsers do not wait on a kept-alive socket.
+    """
+
+    def _create_server(self, connections_override=None):
+        return WSGIServer((self.host, self.port), QuietWSGIRequestHandler, allow_reuse_address=False)
+
+
 class BrowserTestCase(StaticLiveServerTestCase):
+    if connection.vendor == "sqlite":
+        server_thread_class = OneRequestAtATimeServerThread
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()

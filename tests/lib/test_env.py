@@ -51,7 +51,14 @@ class EnvHelperTests(SimpleTestCase):
 
     def test_database_url_sqlite(self):
         db = database_from_url("sqlite:///db.sqlite3", base_dir=BASE, conn_max_age=600)
-        self.assertEqual(db, {"ENGINE": "django.db.backends.sqlite3", "NAME": BASE / "db.sqlite3"})
+        self.assertEqual(
+            db,
+            {
+                "ENGINE": "django.db.backends.sqlite3",
+                "NAME": BASE / "db.sqlite3",
+                "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
+            },
+        )
         db = database_from_url("sqlite:////var/data/ics.sqlite3", base_dir=BASE, conn_max_age=600)
         self.assertEqual(db["NAME"], Path("/var/data/ics.sqlite3"))
 
