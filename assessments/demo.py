@@ -1,5 +1,6 @@
 """Demo assessments for `seed_demo` (this app's command): one in progress for the demo
-trust, last year's signed off (so that "start from last year", references and carried
+trust on the current framework versions, last year's signed off on the versions they
+replaced (so that "start from last year", references with changed wording and carried
 actions show), and last year's signed-off results for five more trusts of the demo ICS.
 The demo people come first, from `organisations.demo`.
 
@@ -42,6 +43,20 @@ def _frameworks() -> list[Framework]:
     return list(Framework.objects.filter(status=Framework.Status.CURRENT).order_by("title"))
 
 
+def _last_years_frameworks() -> list[Framework]:
+    """The version each current framework replaced, where there is one: last year's
+    assessments were scored on it, so the year-on-year view shows changed wording."""
+    chosen = []
+    for current in _frameworks():
+        earlier = (
+            Framework.objects.filter(slug=current.slug, status=Framework.Status.SUPERSEDED)
+            .order_by("-effective_date", "-pk")
+            .first()
+        )
+        chosen.append(earlier or current)
+    return chosen
+
+
 def _truth(rng: random.Random, lines) -> dict[int, int]:
     return {line.pk: rng.choice([2, 2, 3, 3, 3, 4]) for line in lines}
 
@@ -64,7 +79,7 @@ def signed_off_last_year(organisation: Organisation, year: int, *, by, seed: int
         status=Assessment.Status.MODERATION,
         created_by=by,
     )
-    frameworks = _frameworks()
+    frameworks = _last_years_frameworks()
     assessment.frameworks.set(frameworks)
     for framework in frameworks:
         framework.mark_in_use()

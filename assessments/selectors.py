@@ -27,7 +27,7 @@ from django.db.models import Count, Prefetch, Q
 
 from assessments.history import HistoryRow, history_rows
 from assessments.models import AgreedScore, Answer, Assessment, Evidence, HistoryEntry, Respondent
-from frameworks.models import Level, Line, LineLevelDescriptor, Section
+from frameworks.models import Level, Line, LineLevelDescriptor, Scale, Section
 
 WITHHELD = "fewer than {n} answers: withheld to keep them anonymous"
 
@@ -57,8 +57,14 @@ class PreviousScore:
     changed between the two versions."""
 
     score: AgreedScore
-    line: Line
+    line: Line  # last year's line
     wording_changed: bool
+    # The framework file's note on how the line's meaning changed since the version last
+    # year's score was given on ("changed_from"); empty when the version is the same.
+    changed_from: str = ""
+    # Last year's scale version, when this year's lines use another: the same number may
+    # have been described differently.
+    earlier_scale: Scale | None = None
 
     @property
     def level(self):
@@ -83,12 +89,21 @@ def previous_scores(assessment: Assessment, lines: list[Line]) -> dict[int, Prev
         assessment_id=assessment.previous_id,
         line__framework__slug__in={slug for slug, _ in wanted},
         line__code__in={code for _, code in wanted},
-    ).select_related("line__framework")
+    ).select_related("line__framework__scale")
     result = {}
     for score in found:
         line = wanted.get((score.line.framework.slug, score.line.code))
         if line is not None:
-            result[line.pk] = PreviousScore(score, score.line, score.line.text.strip() != line.text.strip())
+            other_version = score.line.framework_id != line.framework_id
+            result[line.pk] = PreviousScore(
+                score,
+                score.line,
+                wording_changed=score.line.text.strip() != line.text.strip(),
+                changed_from=line.changed_from if other_version else "",
+                earlier_scale=(
+                    score.line.framework.scale if score.line.framework.scale_id != line.framework.scale_id else None
+                ),
+            )
     return result
 
 

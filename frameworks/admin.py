@@ -45,7 +45,7 @@ class LevelInline(FrozenInline, admin.TabularInline):
 
 @admin.register(Scale)
 class ScaleAdmin(FrozenWhenInUse, admin.ModelAdmin):
-    list_display = ["name", "slug"]
+    list_display = ["name", "slug", "version"]
     inlines = [LevelInline]
 
 

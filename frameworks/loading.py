@@ -52,6 +52,7 @@ MAX = {
     "licence": 200,
     "source_url": 500,
     "source_note": 300,
+    "changed_from": 1000,
     "question": 1000,
     "text": 1000,
     "descriptor": 600,
@@ -103,6 +104,7 @@ class LevelSpec:
 class ScaleSpec:
     file: str
     slug: str
+    version: str
     name: str
     description: str
     attribution: str
@@ -110,6 +112,10 @@ class ScaleSpec:
     evidence_from: int = 3
     # Where each top-level field stands in the file, for messages.
     marks: dict[str, int] = field(default_factory=dict, repr=False)
+
+    @property
+    def label(self) -> str:
+        return f"{self.slug} version {self.version}"
 
     def content(self) -> tuple:
         return (self.name, self.description, self.attribution, tuple(self.levels), self.evidence_from)
@@ -121,6 +127,8 @@ class SectionSpec:
     title: str
     question: str
     guidance: str = ""
+    source_url: str = ""
+    source_note: str = ""
 
 
 @dataclass(frozen=True)
@@ -130,6 +138,7 @@ class LineSpec:
     text: str
     guidance: str = ""
     source_note: str = ""
+    changed_from: str = ""
     organisation_types: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     level_descriptors: tuple[tuple[int, str], ...] = ()
@@ -151,6 +160,7 @@ class FrameworkSpec:
     status: str
     effective_date: date
     scale: str
+    scale_version: str
     sections: list[SectionSpec] = field(default_factory=list)
     lines: list[LineSpec] = field(default_factory=list)
     # Where each top-level field stands in the file, for messages.
@@ -171,6 +181,7 @@ class FrameworkSpec:
             self.notes,
             self.effective_date,
             self.scale,
+            self.scale_version,
             tuple(self.sections),
             tuple(self.lines),
         )
@@ -180,6 +191,7 @@ def scale_spec_from_db(scale: Scale) -> ScaleSpec:
     return ScaleSpec(
         file="",
         slug=scale.slug,
+        version=scale.version,
         name=scale.name,
         description=scale.description,
         attribution=scale.attribution,
@@ -208,7 +220,8 @@ def framework_spec_from_db(framework: Framework) -> FrameworkSpec:
         status=framework.status,
         effective_date=framework.effective_date,
         scale=framework.scale.slug,
-        sections=[SectionSpec(s.code, s.title, s.question, s.guidance) for s in sections],
+        scale_version=framework.scale.version,
+        sections=[SectionSpec(s.code, s.title, s.question, s.guidance, s.source_url, s.source_note) for s in sections],
         lines=[
             LineSpec(
                 code=ln.code,
@@ -216,6 +229,7 @@ def framework_spec_from_db(framework: Framework) -> FrameworkSpec:
                 text=ln.text,
                 guidance=ln.guidance,
                 source_note=ln.source_note,
+                changed_from=ln.changed_from,
                 organisation_types=tuple(ln.organisation_types),
                 tags=tuple(ln.tags),
                 level_descriptors=tuple((d.level.number, d.text) for d in ln.level_descriptors.all()),
@@ -411,7 +425,7 @@ def _check_code(check: _Checker, data: _Mapping, place: str) -> str:
     return code
 
 
-SCALE_FIELDS = {"kind", "slug", "name", "description", "attribution", "levels", "evidence_from"}
+SCALE_FIELDS = {"kind", "slug", "version", "name", "description", "attribution", "levels", "evidence_from"}
 LEVEL_FIELDS = {"number", "name", "descriptor", "evidence"}
 FRAMEWORK_FIELDS = {
     "kind",
@@ -426,16 +440,18 @@ FRAMEWORK_FIELDS = {
     "status",
     "effective_date",
     "scale",
+    "scale_version",
     "sections",
     "lines",
 }
-SECTION_FIELDS = {"code", "title", "question", "guidance"}
+SECTION_FIELDS = {"code", "title", "question", "guidance", "source_url", "source_note"}
 LINE_FIELDS = {
     "code",
     "section",
     "text",
     "guidance",
     "source_note",
+    "changed_from",
     "organisation_types",
     "tags",
     "level_descriptors",
@@ -449,6 +465,7 @@ def _read_scale(check: _Checker, doc: _Mapping) -> ScaleSpec:
     spec = ScaleSpec(
         file=check.file,
         slug=slug,
+        version=check.text(doc, "version", place, allow_numbers=True),
         name=check.text(doc, "name", place, max_length=200),
         description=check.text(doc, "description", place, required=False),
         attribution=check.text(doc, "attribution", place, required=False),
@@ -509,6 +526,16 @@ def _read_scale(check: _Checker, doc: _Mapping) -> ScaleSpec:
     return spec
 
 
+def _check_url(check: _Checker, data: _Mapping, place: str) -> str:
+    url = check.text(data, "source_url", place, required=False)
+    if url:
+        try:
+            URLValidator(schemes=["http", "https"])(url)
+        except ValidationError:
+            check.problem(data, place, f'"source_url" is not a web address: "{url}".', "source_url")
+    return url
+
+
 def _read_framework(check: _Checker, doc: _Mapping) -> FrameworkSpec:
     place = "framework"
     check.unknown_keys(doc, FRAMEWORK_FIELDS, place)
@@ -521,17 +548,7 @@ def _read_framework(check: _Checker, doc: _Mapping) -> FrameworkSpec:
             "status",
         )
     # Optional: some sources (a seed article, our own statements) have no address.
-    source_url = check.text(doc, "source_url", place, required=False)
-    if source_url:
-        try:
-            URLValidator(schemes=["http", "https"])(source_url)
-        except ValidationError:
-            check.problem(
-                doc,
-                place,
-                f'"source_url" is not a web address: "{source_url}".',
-                "source_url",
-            )
+    source_url = _check_url(check, doc, place)
     effective = date.min
     effective_text = check.text(doc, "effective_date", place)
     if effective_text:
@@ -558,6 +575,7 @@ def _read_framework(check: _Checker, doc: _Mapping) -> FrameworkSpec:
         status=status,
         effective_date=effective,
         scale=check.text(doc, "scale", place),
+        scale_version=check.text(doc, "scale_version", place, allow_numbers=True),
         marks=dict(doc.key_lines),
     )
 
@@ -584,6 +602,8 @@ def _read_framework(check: _Checker, doc: _Mapping) -> FrameworkSpec:
                 title=check.text(data, "title", section_place),
                 question=check.text(data, "question", section_place),
                 guidance=check.text(data, "guidance", section_place, required=False),
+                source_url=_check_url(check, data, section_place),
+                source_note=check.text(data, "source_note", section_place, required=False),
             )
         )
 
@@ -658,6 +678,7 @@ def _read_framework(check: _Checker, doc: _Mapping) -> FrameworkSpec:
                 text=check.text(data, "text", line_place),
                 guidance=check.text(data, "guidance", line_place, required=False),
                 source_note=check.text(data, "source_note", line_place, required=False),
+                changed_from=check.text(data, "changed_from", line_place, required=False),
                 organisation_types=check.choices(
                     data,
                     "organisation_types",
@@ -754,33 +775,35 @@ def _check_batch(batch: Batch) -> list[Problem]:
     """Checks that span documents, or compare a document with the database."""
     problems: list[Problem] = []
 
-    scales: dict[str, ScaleSpec] = {}
+    scales: dict[tuple[str, str], ScaleSpec] = {}
     for spec in batch.scales:
-        if spec.slug in scales:
+        key = (spec.slug, spec.version)
+        if key in scales:
             problems.append(
                 Problem(
                     spec.file,
-                    spec.marks.get("slug"),
+                    spec.marks.get("version"),
                     "scale",
-                    f'the scale "{spec.slug}" is also defined in {scales[spec.slug].file}.',
+                    f"the scale {spec.label} is also defined in {scales[key].file}.",
                 )
             )
-        scales[spec.slug] = spec
-        existing = Scale.objects.filter(slug=spec.slug).prefetch_related("levels").first()
+        scales[key] = spec
+        existing = Scale.objects.filter(slug=spec.slug, version=spec.version).prefetch_related("levels").first()
         if existing and existing.is_in_use and scale_spec_from_db(existing).content() != spec.content():
             problems.append(
                 Problem(
                     spec.file,
-                    spec.marks.get("slug"),
+                    spec.marks.get("version"),
                     "scale",
-                    f'the scale "{spec.slug}" is used by a framework version that assessments use, so it cannot '
-                    "change. Publish a new scale with a new slug.",
+                    f"the scale {spec.label} is used by a framework version that assessments use, so it cannot "
+                    'change: last year\'s levels must keep their meaning. Publish a new file with a new "version" '
+                    'and point the next framework versions at it with "scale_version".',
                 )
             )
 
-    levels_of: dict[str, set[int]] = {slug: {lv.number for lv in spec.levels} for slug, spec in scales.items()}
-    for scale in Scale.objects.exclude(slug__in=scales).prefetch_related("levels"):
-        levels_of[scale.slug] = {lv.number for lv in scale.levels.all()}
+    levels_of = {key: {lv.number for lv in spec.levels} for key, spec in scales.items()}
+    for scale in Scale.objects.prefetch_related("levels"):
+        levels_of.setdefault((scale.slug, scale.version), {lv.number for lv in scale.levels.all()})
 
     seen: dict[tuple[str, str], str] = {}
     for spec in batch.frameworks:
@@ -795,17 +818,19 @@ def _check_batch(batch: Batch) -> list[Problem]:
                 )
             )
         seen[key] = spec.file
-        if spec.scale and spec.scale not in levels_of:
-            known = ", ".join(sorted(levels_of)) or "none loaded"
+        scale_key = (spec.scale, spec.scale_version)
+        if spec.scale and spec.scale_version and scale_key not in levels_of:
+            known = ", ".join(f"{slug} version {version}" for slug, version in sorted(levels_of)) or "none loaded"
             problems.append(
                 Problem(
                     spec.file,
                     spec.marks.get("scale"),
                     "framework",
-                    f'"scale" points at "{spec.scale}", which is not a known scale (known: {known}).',
+                    f'"scale" and "scale_version" point at {spec.scale} version {spec.scale_version}, which is not '
+                    f"a known scale (known: {known}).",
                 )
             )
-        numbers = levels_of.get(spec.scale, set())
+        numbers = levels_of.get(scale_key, set())
         for line in spec.lines:
             for number, _text in line.level_descriptors:
                 if numbers and number not in numbers:
@@ -814,8 +839,8 @@ def _check_batch(batch: Batch) -> list[Problem]:
                             spec.file,
                             line.mark,
                             f"line {line.code}",
-                            f'level {number} is out of range: the scale "{spec.scale}" has levels '
-                            f"{min(numbers)} to {max(numbers)}.",
+                            f"level {number} is out of range: the scale {spec.scale} version "
+                            f"{spec.scale_version} has levels {min(numbers)} to {max(numbers)}.",
                         )
                     )
         existing = Framework.objects.filter(slug=spec.slug, version=spec.version).select_related("scale").first()
@@ -890,12 +915,12 @@ def store(batch: Batch) -> list[Outcome]:
 
 def _store_scale(spec: ScaleSpec) -> Outcome:
     outcome = Outcome(
-        label=f"scale {spec.slug} ({spec.file})",
-        is_new=not Scale.objects.filter(slug=spec.slug).exists(),
+        label=f"scale {spec.label} ({spec.file})",
+        is_new=not Scale.objects.filter(slug=spec.slug, version=spec.version).exists(),
     )
     scale = upsert(
         Scale,
-        {"slug": spec.slug},
+        {"slug": spec.slug, "version": spec.version},
         {
             "name": spec.name,
             "description": spec.description,
@@ -931,7 +956,7 @@ def _store_framework(spec: FrameworkSpec) -> Outcome:
         "notes": spec.notes,
         "status": spec.status,
         "effective_date": spec.effective_date,
-        "scale": Scale.objects.get(slug=spec.scale),
+        "scale": Scale.objects.get(slug=spec.scale, version=spec.scale_version),
         "source_file": spec.file,
     }
     if existing is not None and existing.is_in_use:
@@ -952,6 +977,8 @@ def _store_framework(spec: FrameworkSpec) -> Outcome:
                 "title": section.title,
                 "question": section.question,
                 "guidance": section.guidance,
+                "source_url": section.source_url,
+                "source_note": section.source_note,
                 "order": order,
             },
             outcome,
@@ -968,6 +995,7 @@ def _store_framework(spec: FrameworkSpec) -> Outcome:
                 "text": line.text,
                 "guidance": line.guidance,
                 "source_note": line.source_note,
+                "changed_from": line.changed_from,
                 "organisation_types": list(line.organisation_types),
                 "tags": list(line.tags),
                 "order": position[line.section],

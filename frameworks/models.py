@@ -17,14 +17,19 @@ from ics_governance.lib.nhs import OrganisationType
 
 
 class ScaleManager(models.Manager["Scale"]):
-    def get_by_natural_key(self, slug: str) -> Scale:
-        return self.get(slug=slug)
+    def get_by_natural_key(self, slug: str, version: str) -> Scale:
+        return self.get(slug=slug, version=version)
 
 
 class Scale(models.Model):
-    """A maturity scale, shared by the frameworks that point at it."""
+    """One version of a maturity scale, shared by the framework versions that point at it.
 
-    slug = models.SlugField(max_length=50, unique=True)
+    Versioned like frameworks: once an assessment uses it, a changed descriptor is a new
+    version, so last year's "3 Established" keeps the meaning the board gave it.
+    """
+
+    slug = models.SlugField(max_length=50)
+    version = models.CharField(max_length=20, default="1")
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     attribution = models.TextField(blank=True)
@@ -37,11 +42,17 @@ class Scale(models.Model):
 
     objects = ScaleManager()
 
-    def __str__(self) -> str:
-        return self.name
+    class Meta:
+        ordering = ["slug", "version"]
+        constraints = [
+            models.UniqueConstraint(fields=["slug", "version"], name="scale_unique_version"),
+        ]
 
-    def natural_key(self) -> tuple[str]:
-        return (self.slug,)
+    def __str__(self) -> str:
+        return f"{self.name} (version {self.version})"
+
+    def natural_key(self) -> tuple[str, str]:
+        return (self.slug, self.version)
 
     @property
     def is_in_use(self) -> bool:
@@ -49,8 +60,8 @@ class Scale(models.Model):
 
 
 class LevelManager(models.Manager["Level"]):
-    def get_by_natural_key(self, scale_slug: str, number: int) -> Level:
-        return self.get(scale__slug=scale_slug, number=number)
+    def get_by_natural_key(self, scale_slug: str, scale_version: str, number: int) -> Level:
+        return self.get(scale__slug=scale_slug, scale__version=scale_version, number=number)
 
 
 class Level(models.Model):
@@ -75,8 +86,8 @@ class Level(models.Model):
     def __str__(self) -> str:
         return f"{self.number} {self.name}"
 
-    def natural_key(self) -> tuple[str, int]:
-        return (self.scale.slug, self.number)
+    def natural_key(self) -> tuple[str, str, int]:
+        return (*self.scale.natural_key(), self.number)
 
     natural_key.dependencies = ["frameworks.scale"]
 
@@ -166,6 +177,11 @@ class Section(models.Model):
     title = models.CharField(max_length=200)
     question = models.TextField()
     guidance = models.TextField("what good looks like", blank=True)
+    # The page this section's wording comes from, where it has its own (each well-led
+    # KLOE has a CQC page); empty means the framework's source.
+    source_url = models.URLField(max_length=500, blank=True)
+    # Where the wording is unverified, say so ("Recalled, to verify …"), as lines do.
+    source_note = models.CharField(max_length=300, blank=True)
     order = models.PositiveSmallIntegerField()
 
     objects = SectionManager()
@@ -205,6 +221,9 @@ class Line(models.Model):
     text = models.TextField()
     guidance = models.TextField(blank=True)
     source_note = models.CharField(max_length=300, blank=True)
+    # How this line's meaning differs from the line with the same code in the version
+    # before, for the year-on-year view; empty when the meaning did not change.
+    changed_from = models.TextField("changed from the previous version", blank=True)
     # Empty means every organisation type. Values are OrganisationType values.
     organisation_types = models.JSONField(default=list, blank=True)
     tags = models.JSONField(default=list, blank=True)

@@ -24,6 +24,7 @@ levels:
   - number: 3
     name: High
     descriptor: High descriptor.
+version: "1"
 """
 
 FRAMEWORK = """\
@@ -61,6 +62,7 @@ lines:
     section: B
     text: First line of B.
     tags: [system-working]
+scale_version: "1"
 """
 
 
@@ -181,7 +183,7 @@ class GoodFilesTests(LoaderTestCase):
         old = self.write("framework.yaml", FRAMEWORK.replace("status: current", "status: superseded"))
         new = self.write(
             "framework-2.yaml",
-            FRAMEWORK.replace('version: "1"', 'version: "2"').replace("First line of A.", "Better first line."),
+            FRAMEWORK.replace('\nversion: "1"', '\nversion: "2"').replace("First line of A.", "Better first line."),
         )
         self.load(scale, old, new)
         self.assertEqual(
@@ -194,7 +196,43 @@ class GoodFilesTests(LoaderTestCase):
         _, framework = self.load_good()
         Framework.objects.get(slug="test-framework").mark_in_use()
         scale = self.write("scale.yaml", SCALE.replace("High descriptor.", "Redefined."))
-        self.assertRefused(scale, framework, expect=["scale.yaml, line 2", "cannot change"])
+        self.assertRefused(scale, framework, expect=["scale.yaml, line 14", "cannot change", "Publish a new file"])
+
+    def test_a_new_scale_version_is_published_beside_the_one_in_use(self):
+        scale, _ = self.load_good()
+        Framework.objects.get(slug="test-framework").mark_in_use()
+        scale_2 = self.write(
+            "scale-2.yaml", SCALE.replace('version: "1"', 'version: "2"').replace("High descriptor.", "Redefined.")
+        )
+        framework_2 = self.write(
+            "framework-2.yaml",
+            FRAMEWORK.replace('\nversion: "1"', '\nversion: "2"').replace('scale_version: "1"', 'scale_version: "2"'),
+        )
+        old = self.write("framework.yaml", FRAMEWORK.replace("status: current", "status: superseded"))
+        self.load(scale, scale_2, old, framework_2)
+        self.assertEqual(
+            list(Level.objects.filter(number=3).order_by("scale__version").values_list("descriptor", flat=True)),
+            ["High descriptor.", "Redefined."],
+        )
+        self.assertEqual(Framework.objects.get(version="1").scale.version, "1")
+        self.assertEqual(Framework.objects.get(version="2").scale.version, "2")
+
+    def test_section_sources_and_changed_from_notes_are_stored(self):
+        framework = FRAMEWORK.replace(
+            "    guidance: What good looks like for A.\n",
+            "    guidance: What good looks like for A.\n"
+            "    source_url: https://example.org/section-a\n"
+            "    source_note: Recalled, to verify.\n",
+        ).replace(
+            "    text: Second line of A.\n", "    text: Second line of A.\n    changed_from: It asked two things.\n"
+        )
+        self.load(self.write("scale.yaml", SCALE), self.write("framework.yaml", framework))
+        section = Section.objects.get(code="A")
+        self.assertEqual(
+            (section.source_url, section.source_note), ("https://example.org/section-a", "Recalled, to verify.")
+        )
+        self.assertEqual(Line.objects.get(code="A.2").changed_from, "It asked two things.")
+        self.assertEqual(Line.objects.get(code="A.1").changed_from, "")
 
 
 class BadFilesTests(LoaderTestCase):
@@ -303,9 +341,32 @@ class BadFilesTests(LoaderTestCase):
         unknown = self.write("framework.yaml", FRAMEWORK.replace("[system-working]", "[systems]"))
         self.assertRefused(scale, unknown, expect=['"systems" is not a known tag'])
 
+    def test_a_scale_without_a_version_and_a_framework_without_a_scale_version(self):
+        scale = self.write("scale.yaml", SCALE.replace('version: "1"\n', ""))
+        framework = self.write("framework.yaml", FRAMEWORK.replace('scale_version: "1"\n', ""))
+        self.assertRefused(
+            scale,
+            framework,
+            expect=[
+                'scale.yaml, line 1 (scale): "version" is missing',
+                'framework.yaml, line 1 (framework): "scale_version" is missing',
+            ],
+        )
+
+    def test_a_section_source_that_is_not_a_web_address(self):
+        scale = self.write("scale.yaml", SCALE)
+        bad = self.write(
+            "framework.yaml",
+            FRAMEWORK.replace("    question: Is B good?\n", "    question: Is B good?\n    source_url: cqc page\n"),
+        )
+        self.assertRefused(scale, bad, expect=['(section B): "source_url" is not a web address: "cqc page"'])
+
     def test_an_unknown_scale(self):
         unknown = self.write("framework.yaml", FRAMEWORK)
-        self.assertRefused(unknown, expect=['framework.yaml, line 11 (framework): "scale" points at "test-scale"'])
+        self.assertRefused(
+            unknown,
+            expect=['framework.yaml, line 11 (framework): "scale" and "scale_version" point at test-scale version 1'],
+        )
 
     def test_an_impossible_date_and_an_unknown_status(self):
         scale = self.write("scale.yaml", SCALE)
@@ -323,7 +384,7 @@ class BadFilesTests(LoaderTestCase):
 
     def test_two_current_versions(self):
         scale, _ = self.load_good()
-        second = self.write("framework-2.yaml", FRAMEWORK.replace('version: "1"', 'version: "2"'))
+        second = self.write("framework-2.yaml", FRAMEWORK.replace('\nversion: "1"', '\nversion: "2"'))
         self.assertRefused(
             scale, second, expect=['only one version of "test-framework" can be current', "1 (already loaded)"]
         )
