@@ -222,6 +222,17 @@ def _validate_details(organisation: Organisation, details: AssessmentDetails, *,
         raise AssessmentError("Give the assessment a title.")
     if not details.frameworks:
         raise AssessmentError("Choose at least one framework.")
+    start = datetime.date(details.period_start_year, 4, 1)
+    end = datetime.date(details.period_start_year + 1, 3, 31)
+    if (organisation.closed_on and organisation.closed_on < start) or (
+        organisation.opened_on and organisation.opened_on > end
+    ):
+        raise AssessmentError(
+            f"{organisation.name} did not exist in {details.period_start_year}/"
+            f"{(details.period_start_year + 1) % 100:02d}: choose a period when it was open."
+        )
+    if not organisation.type:
+        raise AssessmentError(f"{organisation.name} has no organisation type recorded, so its lines cannot be chosen.")
     for framework in details.frameworks:
         if framework.status != Framework.Status.CURRENT and not (
             existing and existing.frameworks.filter(pk=framework.pk).exists()

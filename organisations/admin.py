@@ -14,6 +14,7 @@ from organisations.models import (
     IntegratedCareSystem,
     Membership,
     Organisation,
+    OrganisationName,
 )
 
 
@@ -39,6 +40,11 @@ class IcsMembershipInline(admin.TabularInline):
     autocomplete_fields = ["ics"]
 
 
+class OrganisationNameInline(admin.TabularInline):
+    model = OrganisationName
+    extra = 0
+
+
 class MembershipInline(admin.TabularInline):
     model = Membership
     fk_name = "organisation"
@@ -49,10 +55,10 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Organisation)
 class OrganisationAdmin(RecordsCreator, admin.ModelAdmin):
-    list_display = ["name", "ods_code", "type", "foundation_trust"]
+    list_display = ["name", "ods_code", "type", "foundation_trust", "opened_on", "closed_on"]
     list_filter = ["type", "foundation_trust"]
     search_fields = ["name", "ods_code"]
-    inlines = [IcsMembershipInline, MembershipInline]
+    inlines = [OrganisationNameInline, IcsMembershipInline, MembershipInline]
 
 
 class PredecessorInline(admin.TabularInline):

@@ -4,6 +4,12 @@ ICS membership carries dates: England had 42 ICBs from 1 July 2022 and 36 since
 1 April 2026, so "which ICS is this trust in?" is always asked for a date, and an
 assessment period belongs to the configuration in force at its start.
 
+A trust **serves** one or more ICSs on a date; exactly one of them is its primary ICS
+(the ICB of its headquarters, as ODS records it). `Organisation.ics_on(date)` is the
+primary one, the one an assessment belongs to; `in_ics_on(ics, date)` lists every
+trust that serves a system. Trusts also open, close and change their names, so a
+trust's name is asked for a date too (`Organisation.name_on`).
+
 Who may see or do what is decided in organisations/access.py, not here.
 """
 
@@ -61,8 +67,15 @@ class IntegratedCareSystem(models.Model):
     region = models.CharField(max_length=40, choices=Region)
     valid_from = models.DateField()
     valid_to = models.DateField(null=True, blank=True, help_text="Last day it existed; empty while it exists.")
+    # From the successor's side: `ics.predecessors` are the ICBs it was formed from,
+    # `ics.successors` those that replaced it.
     predecessors = models.ManyToManyField(
-        "self", through="IcsSuccession", symmetrical=False, related_name="successors", blank=True
+        "self",
+        through="IcsSuccession",
+        through_fields=("successor", "predecessor"),
+        symmetrical=False,
+        related_name="successors",
+        blank=True,
     )
 
     objects = IcsManager()
@@ -121,8 +134,15 @@ class OrganisationQuerySet(models.QuerySet["Organisation"]):
             Q(memberships__user=user) | Q(ics_memberships__ics__consultant_assignments__user=user)
         ).distinct()
 
-    def in_ics_on(self, ics: IntegratedCareSystem, on: datetime.date) -> OrganisationQuerySet:
-        return self.filter(Q(ics_memberships__ics=ics) & _in_force_on("ics_memberships__", on))
+    def in_ics_on(
+        self, ics: IntegratedCareSystem, on: datetime.date, *, primary_only: bool = False
+    ) -> OrganisationQuerySet:
+        """The organisations that serve `ics` on this date: those whose primary ICS it
+        is and, unless `primary_only`, those that also serve it from another system."""
+        memberships = IcsMembership.objects.filter(_in_force_on("", on), ics=ics)
+        if primary_only:
+            memberships = memberships.filter(primary=True)
+        return self.filter(pk__in=memberships.values("organisation"))
 
 
 class OrganisationManager(models.Manager.from_queryset(OrganisationQuerySet)):  # type: ignore[misc]
@@ -134,14 +154,29 @@ class Organisation(models.Model):
     """An NHS trust, foundation trust or integrated care board."""
 
     ods_code = models.CharField("ODS code", max_length=10, unique=True)
-    name = models.CharField(max_length=200)
-    type = models.CharField(max_length=20, choices=OrganisationType)
+    name = models.CharField(max_length=200, help_text="The current name (or the last, once closed).")
+    type = models.CharField(
+        max_length=20,
+        choices=OrganisationType,
+        blank=True,
+        help_text="Empty only for a closed trust whose type the sources do not give.",
+    )
     foundation_trust = models.BooleanField(default=False)
+    opened_on = models.DateField(null=True, blank=True, help_text="Empty when the sources do not give it.")
+    closed_on = models.DateField(null=True, blank=True, help_text="Last day it existed; empty while it exists.")
 
     objects = OrganisationManager()
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(opened_on__isnull=True)
+                | Q(closed_on__isnull=True)
+                | Q(closed_on__gte=models.F("opened_on")),
+                name="organisation_open_close_dates",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -150,24 +185,96 @@ class Organisation(models.Model):
         return (self.ods_code,)
 
     def ics_on(self, on: datetime.date) -> IntegratedCareSystem | None:
-        membership = self.ics_memberships.filter(_in_force_on("", on)).select_related("ics").first()
+        """The primary ICS on this date (None before the trust opened, after it closed,
+        or outside every configuration)."""
+        membership = self.ics_memberships.filter(_in_force_on("", on), primary=True).select_related("ics").first()
         return membership.ics if membership else None
+
+    def exists_on(self, on: datetime.date) -> bool:
+        return (self.opened_on is None or self.opened_on <= on) and (self.closed_on is None or on <= self.closed_on)
+
+    def name_on(self, on: datetime.date) -> str | None:
+        """The name the organisation had on this date.
+
+        Without a recorded rename, its name. Otherwise the recorded names, in order: the
+        first one runs from whenever the trust opened, the last one to now, and a name
+        whose start or end the sources do not give covers only the dates they do. On a
+        date between two names (a rename whose day is not known) the answer is None.
+        """
+        names = sorted(self.names.all(), key=lambda n: n.valid_from or datetime.date.min)
+        if not names:
+            return self.name
+        for index, name in enumerate(names):
+            first, last = index == 0, index == len(names) - 1
+            start = name.valid_from or (datetime.date.min if first else None)
+            end = name.valid_to or (datetime.date.max if last else None)
+            if start is not None and end is not None and start <= on <= end:
+                return name.name
+        return None
+
+
+class OrganisationName(models.Model):
+    """A name an organisation had, with the dates the sources give for it.
+
+    An empty `valid_from` on the first name means "since it opened, as far as the
+    sources go"; an empty `valid_to` on the last means "still in use". Anywhere else an
+    empty date means the sources do not give it (see fixtures/organisations/SOURCES.md).
+    """
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="names")
+    name = models.CharField(max_length=200)
+    valid_from = models.DateField(null=True, blank=True)
+    valid_to = models.DateField(null=True, blank=True)
+    source = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["organisation", models.F("valid_from").asc(nulls_first=True)]
+        verbose_name = "organisation name"
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "name"], name="organisation_name_unique"),
+            models.CheckConstraint(
+                condition=Q(valid_from__isnull=True)
+                | Q(valid_to__isnull=True)
+                | Q(valid_to__gte=models.F("valid_from")),
+                name="organisation_name_valid_dates",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class IcsMembership(models.Model):
-    """An organisation's place in an ICS for a period. ODS assigns a trust to the ICB
-    of its headquarters, so a trust serving several systems has only one."""
+    """An organisation's link to an ICS it serves, for a period.
+
+    On any date an organisation has at most one **primary** membership: the ICB of its
+    headquarters, as ODS records it, which places its assessments. Other memberships
+    record the further systems it serves (an ambulance trust serves several).
+    """
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="ics_memberships")
     ics = models.ForeignKey(IntegratedCareSystem, on_delete=models.PROTECT, related_name="memberships")
     valid_from = models.DateField()
     valid_to = models.DateField(null=True, blank=True)
+    primary = models.BooleanField(
+        default=True, help_text="The ICS of its headquarters, which its assessments belong to."
+    )
+    source = models.CharField(
+        max_length=300, blank=True, help_text='Where the link comes from; "to verify" if unsourced.'
+    )
 
     class Meta:
-        ordering = ["organisation", "valid_from"]
+        ordering = ["organisation", "valid_from", "-primary", "ics__name"]
         verbose_name = "ICS membership"
         constraints = [
-            models.UniqueConstraint(fields=["organisation", "valid_from"], name="ics_membership_unique_start"),
+            # Overlapping periods cannot be refused by a unique index; the loader refuses
+            # them, and this catches the commonest mistake (two primaries from one day).
+            models.UniqueConstraint(
+                fields=["organisation", "valid_from"],
+                condition=Q(primary=True),
+                name="ics_membership_one_primary_per_start",
+            ),
+            models.UniqueConstraint(fields=["organisation", "ics", "valid_from"], name="ics_membership_unique_start"),
             models.CheckConstraint(
                 condition=Q(valid_to__isnull=True) | Q(valid_to__gte=models.F("valid_from")),
                 name="ics_membership_valid_dates",
@@ -176,7 +283,8 @@ class IcsMembership(models.Model):
 
     def __str__(self) -> str:
         until = self.valid_to.isoformat() if self.valid_to else "now"
-        return f"{self.organisation.ods_code} in {self.ics.ods_code} from {self.valid_from.isoformat()} to {until}"
+        kind = "in" if self.primary else "also serving"
+        return f"{self.organisation.ods_code} {kind} {self.ics.ods_code} from {self.valid_from.isoformat()} to {until}"
 
 
 class Membership(models.Model):

@@ -6,6 +6,7 @@ from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from ics_governance.lib.client import client_address
 from organisations import throttle
@@ -27,7 +28,7 @@ def home(request: HttpRequest) -> HttpResponse:
     memberships = memberships_of(request.user)
     current = {
         m.organisation_id: m.ics
-        for m in IcsMembership.objects.filter(organisation__in=[m.organisation_id for m in memberships])
+        for m in IcsMembership.objects.filter(organisation__in=[m.organisation_id for m in memberships], primary=True)
         .filter(valid_from__lte=today)
         .exclude(valid_to__lt=today)
         .select_related("ics")
@@ -51,17 +52,51 @@ def _role_and_title(membership: Membership) -> str:
 def organisation_detail(request: HttpRequest, ods_code: str) -> HttpResponse:
     access = get_organisation_for_user(request.user, ods_code)
     organisation = access.organisation
-    history = organisation.ics_memberships.select_related("ics").order_by("valid_from")
+    history = organisation.ics_memberships.select_related("ics").order_by("valid_from", "-primary", "ics__name")
     return render(
         request,
         "organisations/organisation_detail.html",
         {
             "access": access,
             "organisation": organisation,
-            "history": history,
+            "primary_history": [m for m in history if m.primary],
+            "serves_history": [m for m in history if not m.primary],
+            "names": _name_history(organisation),
             "can_see_people": access.has_role(BOARD_MANAGERS),
         },
     )
+
+
+def _name_history(organisation: Organisation) -> list[tuple[str, str, str]]:
+    """The recorded names, oldest first, as (name, its dates in words, a note on the
+    rename that follows it when its day is not known); empty when none is recorded."""
+    names = sorted(organisation.names.all(), key=lambda n: n.valid_from or datetime.date.min)
+    rows = []
+    for index, name in enumerate(names):
+        first, last = index == 0, index == len(names) - 1
+        if name.valid_to:
+            end = _day(name.valid_to)
+        else:
+            end = "now" if last else "a date not recorded"
+        if name.valid_from:
+            when = f"from {_day(name.valid_from)} to {end}"
+        elif first:
+            when = "now" if end == "now" else f"until {end}"
+        else:
+            when = f"from a date not recorded to {end}"
+        note = ""
+        if not last:
+            following = names[index + 1]
+            if not (name.valid_to and following.valid_from == name.valid_to + datetime.timedelta(days=1)):
+                after = _day(name.valid_to) if name.valid_to else "a date not recorded"
+                before = _day(following.valid_from) if following.valid_from else "a date not recorded"
+                note = f"Renamed between {after} and {before}; the day is not in our sources."
+        rows.append((name.name, when, note))
+    return rows
+
+
+def _day(day: datetime.date) -> str:
+    return date_format(day, "j M Y")
 
 
 def organisation_people(request: HttpRequest, ods_code: str) -> HttpResponse:
@@ -82,7 +117,30 @@ def ics_detail(request: HttpRequest, ods_code: str) -> HttpResponse:
     ics = get_ics_for_user(request.user, ods_code)
     # An abolished ICS is shown as it was on its last day.
     on = ics.valid_to or timezone.localdate()
-    organisations = Organisation.objects.in_ics_on(ics, on).exclude(type="icb").order_by("name")
+    organisations = list(
+        Organisation.objects.in_ics_on(ics, on).exclude(type="icb").prefetch_related("names").order_by("name")
+    )
+    # Each organisation's primary ICS on that date, in one query: those whose primary
+    # ICS is another are listed with it, in words.
+    primary = {
+        m.organisation_id: m.ics
+        for m in IcsMembership.objects.filter(organisation__in=organisations, primary=True)
+        .filter(valid_from__lte=on)
+        .exclude(valid_to__lt=on)
+        .select_related("ics")
+    }
+    rows = []
+    for organisation in organisations:
+        name_then = organisation.name_on(on)
+        home = primary.get(organisation.pk)
+        rows.append(
+            {
+                "organisation": organisation,
+                "name_then": name_then,
+                "primary_elsewhere": home if home is not None and home.pk != ics.pk else None,
+            }
+        )
+    rows.sort(key=lambda r: (r["primary_elsewhere"] is not None, (r["name_then"] or r["organisation"].name).lower()))
     successions = IcsSuccession.objects.select_related("predecessor", "successor")
     return render(
         request,
@@ -90,7 +148,8 @@ def ics_detail(request: HttpRequest, ods_code: str) -> HttpResponse:
         {
             "ics": ics,
             "on": on,
-            "organisations": organisations,
+            "rows": rows,
+            "serving_from_elsewhere": sum(1 for r in rows if r["primary_elsewhere"]),
             "predecessors": successions.filter(successor=ics),
             "successors": successions.filter(predecessor=ics),
         },

@@ -59,6 +59,22 @@ class SetUpTests(PersonaTestCase):
                 services.create_assessment(self.trust, details, by=self.secretary)
         self.assertFalse(Assessment.objects.exists())
 
+    def test_a_period_when_the_trust_did_not_exist_is_refused(self):
+        from organisations.models import Organisation
+
+        Organisation.objects.filter(pk=self.trust.pk).update(opened_on=datetime.date(2027, 4, 1))
+        self.trust.refresh_from_db()
+        with self.assertRaisesMessage(AssessmentError, "did not exist in 2026/27"):
+            services.create_assessment(self.trust, self.details(), by=self.secretary)
+        Organisation.objects.filter(pk=self.trust.pk).update(opened_on=None, closed_on=datetime.date(2026, 3, 31))
+        self.trust.refresh_from_db()
+        with self.assertRaisesMessage(AssessmentError, "did not exist in 2026/27"):
+            services.create_assessment(self.trust, self.details(), by=self.secretary)
+        # Closing during the period still leaves that period to assess.
+        Organisation.objects.filter(pk=self.trust.pk).update(closed_on=datetime.date(2026, 6, 30))
+        self.trust.refresh_from_db()
+        services.create_assessment(self.trust, self.details(), by=self.secretary)
+
     def test_frameworks_with_the_same_codes_cannot_be_assessed_together(self):
         with self.assertRaisesMessage(AssessmentError, "use the same codes (S1, S1.1, S1.2"):
             services.create_assessment(

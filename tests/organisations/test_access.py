@@ -83,3 +83,24 @@ class HelperTests(PersonaTestCase):
         for user in (self.consultant_elsewhere, self.secretary, self.staff):
             with self.subTest(user=user.username), self.assertRaises(Http404):
                 get_ics_for_user(user, "QAA")
+
+
+class ServingTrustVisibilityTests(PersonaTestCase):
+    """A consultant of an ICS sees the trusts that serve it, their primary ICS elsewhere
+    or not: the ICS page lists them, and they are part of the system's picture."""
+
+    def test_a_consultant_sees_a_trust_that_serves_their_ics_from_elsewhere(self):
+        IcsMembership.objects.create(
+            organisation=self.other_trust, ics=self.ics, valid_from=self.ics.valid_from, primary=False
+        )
+        self.assertEqual(self.codes(self.consultant), ["RA1", "RA2", "RB1"])
+        self.assertEqual(get_organisation_for_user(self.consultant, "RB1").organisation, self.other_trust)
+        # Its primary ICS stays South: that is where its assessments belong.
+        self.assertEqual(self.other_trust.ics_on(datetime.date(2026, 4, 1)), self.other_ics)
+        self.assertEqual(
+            list(Organisation.objects.in_ics_on(self.ics, datetime.date(2026, 4, 1), primary_only=True)),
+            [self.trust, self.sibling],
+        )
+
+    def codes(self, user) -> list[str]:
+        return sorted(Organisation.objects.visible_to(user).values_list("ods_code", flat=True))

@@ -2,8 +2,9 @@
 
 import datetime
 
-from organisations.models import IcsSuccession, Membership
-from tests.base import PersonaTestCase, make_ics
+from ics_governance.lib.nhs import OrganisationType
+from organisations.models import IcsMembership, IcsSuccession, Membership, OrganisationName
+from tests.base import PersonaTestCase, add_member, make_ics, make_org, make_user
 
 
 class HomeTests(PersonaTestCase):
@@ -107,3 +108,96 @@ class IcsPageTests(PersonaTestCase):
         self.assertContains(response, "Succeeded by:")
         self.assertContains(response, "Greater North (QZZ, part)")
         self.assertNotContains(response, "South Hospitals")
+
+
+class MultiSystemTrustTests(PersonaTestCase):
+    """An ambulance trust with its primary ICS in South (QBB) that also serves North (QAA)."""
+
+    @classmethod
+    def setUpTestData(cls):
+        super().setUpTestData()
+        cls.ambulance = make_org(
+            "RC9", "Both Ways Ambulance Service NHS Trust", cls.other_ics, type=OrganisationType.AMBULANCE
+        )
+        IcsMembership.objects.create(
+            organisation=cls.ambulance, ics=cls.ics, valid_from=cls.ics.valid_from, primary=False, source="to verify"
+        )
+
+    def test_it_is_on_both_ics_pages_marked_where_its_primary_is_elsewhere(self):
+        self.client.force_login(self.consultant)
+        north = self.client.get("/ics/QAA/").content.decode()
+        self.assertInHTML("<td>Primary ICS elsewhere: South (QBB)</td>", north, count=1)
+        self.assertIn("Both Ways Ambulance Service NHS Trust", north)
+        self.assertIn("1 trust listed here has its primary ICS elsewhere", north)
+        self.assertInHTML("<td>This system</td>", north, count=2)  # RA1 and RA2
+        self.client.force_login(self.consultant_elsewhere)
+        south = self.client.get("/ics/QBB/").content.decode()
+        self.assertIn("Both Ways Ambulance Service NHS Trust", south)
+        self.assertNotIn("Primary ICS elsewhere", south)
+
+    def test_its_page_shows_its_primary_ics_and_the_systems_it_also_serves(self):
+        self.client.force_login(self.consultant)
+        response = self.client.get("/organisations/RC9/")
+        self.assertContains(response, "South (QBB), 1 Jul 2022 to now")
+        self.assertContains(response, "Also serves")
+        self.assertContains(
+            response, 'North (QAA), 1 Jul 2022 to now <span class="text-secondary-nhs">(to verify)</span>'
+        )
+
+    def test_the_home_page_shows_the_primary_ics(self):
+        member = make_user("crew")
+        add_member(member, self.ambulance, Membership.Role.OBSERVER)
+        self.client.force_login(member)
+        response = self.client.get("/")
+        self.assertContains(response, "South ICS")
+        self.assertNotContains(response, "North ICS")
+
+    def test_its_query_count_does_not_grow_with_the_trusts(self):
+        self.client.force_login(self.consultant)
+        with self.assertNumQueries(8):
+            self.client.get("/ics/QAA/")
+        for n in range(4):
+            other = make_org(f"RD{n}", f"Serving {n}", self.other_ics)
+            IcsMembership.objects.create(
+                organisation=other, ics=self.ics, valid_from=self.ics.valid_from, primary=False
+            )
+        with self.assertNumQueries(8):
+            self.client.get("/ics/QAA/")
+
+
+class NameHistoryPageTests(PersonaTestCase):
+    def test_the_organisation_page_shows_its_names_and_dates(self):
+        self.trust.opened_on = datetime.date(1999, 4, 1)
+        self.trust.save()
+        OrganisationName.objects.create(
+            organisation=self.trust, name="North Infirmary NHS Trust", valid_to=datetime.date(2025, 7, 15)
+        )
+        OrganisationName.objects.create(
+            organisation=self.trust, name="North Hospitals NHS Trust", valid_from=datetime.date(2025, 12, 29)
+        )
+        self.client.force_login(self.observer)
+        response = self.client.get("/organisations/RA1/")
+        self.assertContains(response, "Opened")
+        self.assertContains(response, "1 Apr 1999")
+        self.assertContains(response, "North Infirmary NHS Trust, until 15 Jul 2025")
+        self.assertContains(response, "Renamed between 15 Jul 2025 and 29 Dec 2025; the day is not in our sources.")
+        self.assertContains(response, "North Hospitals NHS Trust, from 29 Dec 2025 to now")
+
+    def test_the_ics_page_of_an_abolished_system_uses_the_names_of_its_last_day(self):
+        self.ics.valid_to = datetime.date(2026, 3, 31)
+        self.ics.save()
+        IcsMembership.objects.filter(ics=self.ics).update(valid_to=datetime.date(2026, 3, 31))
+        OrganisationName.objects.create(
+            organisation=self.trust, name="North Infirmary NHS Trust", valid_to=datetime.date(2026, 3, 31)
+        )
+        OrganisationName.objects.create(
+            organisation=self.trust, name="North Hospitals NHS Trust", valid_from=datetime.date(2026, 4, 1)
+        )
+        self.client.force_login(self.consultant)
+        response = self.client.get("/ics/QAA/")
+        self.assertContains(
+            response,
+            'North Infirmary NHS Trust</a> <span class="text-secondary-nhs">(now North Hospitals NHS Trust)</span>',
+            html=False,
+        )
+        self.assertContains(response, "Organisations on 31 March 2026")

@@ -5,7 +5,8 @@
     manage.py load_organisations --dry-run       # check and report, write nothing
 
 Every file is checked before anything is written, every problem is reported with its
-file and row, and nothing is written if there is one. Rows are matched on ODS codes,
+file and row, and nothing is written if there is one; nor if the files would move an
+existing assessment to another ICS (organisations/pins.py). Rows are matched on ODS codes,
 so a second run changes nothing; `make run` runs it on every start.
 """
 
@@ -33,17 +34,18 @@ class Command(BaseCommand):
             raise CommandError(f"{folder} is not a folder.")
         try:
             data = read_folder(folder)
+            # store() first checks the data against the records already in the
+            # database (an assessment's ICS must not move), then writes.
+            with transaction.atomic():
+                outcomes = store(data)
+                if dry_run:
+                    transaction.set_rollback(True)
         except ReferenceDataError as exc:
             count = len(exc.problems)
             lines = "\n".join(f"  - {problem}" for problem in exc.problems)
             raise CommandError(
                 f"{count} problem{'s' if count != 1 else ''} found in {folder}; nothing was loaded.\n{lines}"
             ) from None
-
-        with transaction.atomic():
-            outcomes = store(data)
-            if dry_run:
-                transaction.set_rollback(True)
 
         for label, outcome in outcomes.items():
             if outcome.changed:
