@@ -57,7 +57,7 @@ def get_assessment_for_user(
         raise Http404
     assessment = (
         Assessment.objects.visible_to(user)
-        .select_related("organisation", "ics")
+        .select_related("organisation", "ics", "previous")
         .filter(organisation__ods_code=ods_code, period_start_year=year)
         .first()
     )

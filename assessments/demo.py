@@ -19,7 +19,17 @@ from django.db import transaction
 from django.utils import timezone
 
 from assessments import services
-from assessments.models import Action, AgreedScore, Assessment, HistoryEntry, SignOffRecord
+from assessments.models import (
+    Action,
+    AgreedScore,
+    Answer,
+    Assessment,
+    Evidence,
+    HistoryEntry,
+    Respondent,
+    SignOffRecord,
+)
+from assessments.signals import assessment_signed_off
 from frameworks.models import Framework
 from organisations.models import Membership, Organisation
 
@@ -62,7 +72,9 @@ def _truth(rng: random.Random, lines) -> dict[int, int]:
 
 
 @transaction.atomic
-def signed_off_last_year(organisation: Organisation, year: int, *, by, seed: int) -> Assessment:
+def signed_off_last_year(
+    organisation: Organisation, year: int, *, by, seed: int, previous: Assessment | None = None
+) -> Assessment:
     """A signed-off assessment with agreed scores for every line, built directly: it
     stands for last year's work, before this tool held it."""
     existing = Assessment.objects.filter(organisation=organisation, period_start_year=year).first()
@@ -77,6 +89,7 @@ def signed_off_last_year(organisation: Organisation, year: int, *, by, seed: int
         title=f"Board self-assessment {year}/{(year + 1) % 100:02d}",
         deadline=datetime.date(year, 10, 31),
         status=Assessment.Status.MODERATION,
+        previous=previous,
         created_by=by,
     )
     frameworks = _last_years_frameworks()
@@ -97,6 +110,8 @@ def signed_off_last_year(organisation: Organisation, year: int, *, by, seed: int
         )
         for line in lines
     )
+    _submitted_answers(assessment, lines, truth, rng, by=by)
+    _evidence(assessment, lines, truth, year, by=by)
     for line in rng.sample(lines, 3):
         Action.objects.create(
             assessment=assessment,
@@ -127,6 +142,62 @@ def signed_off_last_year(organisation: Organisation, year: int, *, by, seed: int
     assessment.signed_off_at = signed_off_at
     assessment.save(update_fields=["status", "signed_off_by", "signed_off_at"])
     return assessment
+
+
+def _submitted_answers(assessment: Assessment, lines, truth: dict[int, int], rng: random.Random, *, by) -> None:
+    """The directors' and the chair's submitted scores, near the agreed ones, so that the
+    report's distributions and executive and non-executive means have figures."""
+    scorers = Membership.objects.filter(
+        organisation=assessment.organisation, role__in=[Membership.Role.DIRECTOR, Membership.Role.CHAIR]
+    ).select_related("user")
+    submitted_at = timezone.make_aware(datetime.datetime(assessment.period_start_year, 11, 20, 9, 0))
+    for membership in scorers.order_by("user__username"):
+        respondent = Respondent.objects.create(
+            assessment=assessment,
+            user=membership.user,
+            is_executive=membership.is_executive,
+            invited_by=by,
+            submitted_at=submitted_at,
+        )
+        answers = []
+        for line in lines:
+            dont_know = rng.random() < 0.04
+            level = None if dont_know else max(1, min(5, truth[line.pk] + rng.choice([-1, 0, 0, 0, 1])))
+            target = None if level is None else min(5, level + rng.choice([0, 1]))
+            answers.append(
+                Answer(respondent=respondent, line=line, level=level, dont_know=dont_know, target_level=target)
+            )
+        Answer.objects.bulk_create(answers)
+
+
+EVIDENCE_KINDS = [
+    (Evidence.Kind.MINUTES, "Board minutes"),
+    (Evidence.Kind.BOARD_PAPER, "Board paper"),
+    (Evidence.Kind.AUDIT_REPORT, "Internal audit report"),
+    (Evidence.Kind.SURVEY, "NHS Staff Survey results"),
+    (Evidence.Kind.DATA, "Integrated performance report"),
+]
+
+
+def _evidence(assessment: Assessment, lines, truth: dict[int, int], year: int, *, by) -> None:
+    """Evidence for the agreed scores that need it, but for a few left without, as boards leave them."""
+    items = []
+    for index, line in enumerate(line for line in lines if truth[line.pk] >= 3):
+        if index % 9 == 4:
+            continue
+        kind, title = EVIDENCE_KINDS[index % len(EVIDENCE_KINDS)]
+        items.append(
+            Evidence(
+                assessment=assessment,
+                line=line,
+                title=f"{title} ({line.code}), {year}/{(year + 1) % 100:02d}",
+                kind=kind,
+                as_at=datetime.date(year, 9 + index % 3, 1 + index % 27),
+                url=f"https://intranet.example.nhs.uk/governance/{year}/{line.code.lower()}",
+                added_by=by,
+            )
+        )
+    Evidence.objects.bulk_create(items)
 
 
 @transaction.atomic
@@ -184,9 +255,16 @@ def seed(*, demo_trust: str, other_trusts: list[str], year: int) -> list[Assessm
     chair = User.objects.get(username="chair")
     trust = Organisation.objects.get(ods_code=demo_trust)
     built = []
-    last_year = signed_off_last_year(trust, year - 1, by=chair, seed=1)
-    built.append(last_year)
+    # Two years back too, so that last year's signed-off report has a year on year.
+    two_years_ago = signed_off_last_year(trust, year - 2, by=chair, seed=7)
+    last_year = signed_off_last_year(trust, year - 1, by=chair, seed=1, previous=two_years_ago)
+    built += [two_years_ago, last_year]
     for index, code in enumerate(other_trusts, start=2):
         built.append(signed_off_last_year(Organisation.objects.get(ods_code=code), year - 1, by=chair, seed=index))
     built.append(in_progress(trust, year, previous=last_year, seed=99))
+    # Seal last year's report, as a sign-off does (assessments.signals): with the
+    # immediate task backend of `make run` the PDF is rendered now.
+    transaction.on_commit(
+        lambda: assessment_signed_off.send(sender=Assessment, assessment=last_year, record=last_year.latest_sign_off())
+    )
     return built

@@ -239,7 +239,7 @@ def counted_answers(assessment: Assessment):
 def moderation_summary(assessment: Assessment, lines: list[Line], levels: list[Level]) -> ModerationSummary:
     """Per line: the distribution of submitted scores, mean, spread, executive and
     non-executive means, comments (each withheld under the threshold), the agreed
-    score, last year's, the evidence and whether evidence is expected. Six queries."""
+    score, last year's, the evidence and whether evidence is expected. Five queries."""
     threshold = anonymity_threshold()
     counts_by_state = assessment.respondents.active().aggregate(
         submitted=Count("pk", filter=Q(submitted_at__isnull=False)),
@@ -258,9 +258,6 @@ def moderation_summary(assessment: Assessment, lines: list[Line], levels: list[L
         for answer in answers:
             by_line[answer.line_id].append(answer)
     agreed = {s.line_id: s for s in AgreedScore.objects.filter(assessment=assessment, line__in=lines)}
-    unevidenced = set(
-        assessment.agreed_scores.filter(line__in=lines).without_expected_evidence().values_list("line_id", flat=True)
-    )
     previous = previous_scores(assessment, lines)
     evidence: dict[int, list[Evidence]] = defaultdict(list)
     for item in Evidence.objects.filter(assessment=assessment, line__in=lines).order_by("as_at", "pk"):
@@ -269,6 +266,9 @@ def moderation_summary(assessment: Assessment, lines: list[Line], levels: list[L
     summaries = []
     for line in lines:
         given = [a for a in by_line[line.pk] if a.is_answered]
+        score = agreed.get(line.pk)
+        if score is not None:
+            score.line = line  # loaded with its scale: `expects_evidence` needs no query
         summary = LineSummary(
             line=line,
             counts=[(level.number, 0) for level in levels],
@@ -276,7 +276,8 @@ def moderation_summary(assessment: Assessment, lines: list[Line], levels: list[L
             agreed=agreed.get(line.pk),
             previous=previous.get(line.pk),
             evidence=evidence[line.pk],
-            needs_evidence=line.pk in unevidenced,
+            # The evidence rule (AgreedScore.expects_evidence), on rows already loaded.
+            needs_evidence=bool(score and score.expects_evidence and not evidence[line.pk]),
         )
         if not figures_open:
             summary.withheld = "shown when scoring closes"

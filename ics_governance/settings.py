@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "frameworks",
     "organisations",
     "assessments",
+    "reporting",
 ]
 
 MIDDLEWARE = [
@@ -233,3 +234,8 @@ LOGGING = {
     # django-axes logs every successful sign-in at INFO; failures and lockouts are WARNING.
     "loggers": {"axes": {"level": "WARNING"}},
 }
+
+# Background work (sealing the report PDF at sign-off) goes through Django's tasks API.
+# The immediate backend runs a task at once, in the request that enqueued it (after
+# its commit); a worker backend can replace it without code changes.
+TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", organisation_views.home, name="home"),
     path("", include("organisations.urls")),
     path("", include("assessments.urls")),
+    path("", include("reporting.urls")),
     path("frameworks/", include("frameworks.urls")),
     # Password reset is Django's, rate-limited (organisations/views.py); listed before
     # Django's auth URLs so that it takes their password_reset path.

@@ -35,9 +35,8 @@ def make_org(ods_code: str, name: str, ics: IntegratedCareSystem, *, type=Organi
 
 
 def make_user(username: str, **extra) -> User:
-    return User.objects.create_user(
-        username, f"{username}@example.org", PASSWORD, first_name=username.title(), last_name="Tester", **extra
-    )
+    names = {"first_name": username.title(), "last_name": "Tester", **extra}
+    return User.objects.create_user(username, f"{username}@example.org", PASSWORD, **names)
 
 
 def add_member(user: User, organisation: Organisation, role: str, director_kind: str = "") -> Membership:

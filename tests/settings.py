@@ -27,3 +27,10 @@ WHITENOISE_AUTOREFRESH = True
 import tempfile  # noqa: E402
 
 MEDIA_ROOT = tempfile.mkdtemp(prefix="ics-test-media-")
+
+# Sealing a report renders a PDF (about a second). Tests that sign off do not need it,
+# so tasks are only recorded; tests/reporting runs them through "immediate".
+TASKS = {
+    "default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"},
+    "immediate": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"},
+}

@@ -33,6 +33,7 @@ from assessments.forms import AssessmentForm
 from assessments.models import Action, AgreedScore, Answer, Assessment, Evidence, HistoryEntry, Respondent
 from frameworks.models import Framework
 from organisations.models import Membership
+from reporting.services import seal
 from tests.base import PersonaTestCase
 from tests.factories import PDF_BYTES, agree_all, answer_all, make_assessment, make_framework
 
@@ -143,6 +144,22 @@ MATRIX = {
     "assessments:score-line": ("get", f"{A}2026/score/line/S1.1/", POST_ONLY),
     "assessments:agreed-score": ("get", f"{A}2026/moderate/line/S1.1/", POST_ONLY),
     "assessments:evidence-add": ("get", f"{A}2026/moderate/line/S1.1/evidence/", POST_ONLY),
+    # The maturity report of the open assessment: a draft for the secretary and chair only.
+    "reporting:report": ("get", f"{A}2026/report/", statuses(302, 200, 200, 404, 404, 404, 404, 404, 404, 404)),
+    "reporting:pdf": ("get", f"{A}2026/report/pdf/", statuses(302, 200, 200, 404, 404, 404, 404, 404, 404, 404)),
+    "reporting:sealed-pdf": (
+        "get",
+        f"{A}2026/report/sealed/1/",
+        statuses(302, 404, 404, 404, 404, 404, 404, 404, 404, 404),
+    ),
+    "reporting:export": (
+        "get",
+        f"{A}2026/report/export/scores.csv",
+        statuses(302, 200, 200, 404, 404, 404, 404, 404, 404, 404),
+    ),
+    "reporting:mine": ("get", f"{A}2026/report/mine/", everyone(404, anonymous=302)),
+    "reporting:mine-pdf": ("get", f"{A}2026/report/mine/pdf/", everyone(404, anonymous=302)),
+    "reporting:check": ("get", "/reports/check/?fingerprint=" + "0" * 64, everyone(200, anonymous=302)),
 }
 
 # The signed-off 2025 assessment of RA1. Observers read its overview, actions and
@@ -186,6 +203,14 @@ SIGNED_OFF_MATRIX = {
     "assessments:score-line": (f"{S}score/line/S1.1/", POST_ONLY),
     "assessments:agreed-score": (f"{S}moderate/line/S1.1/", POST_ONLY),
     "assessments:evidence-add": (f"{S}moderate/line/S1.1/evidence/", POST_ONLY),
+    # Signed off: every member and the ICS's consultant read the report; a director's
+    # own page is theirs alone (the secretary and chair are not respondents here).
+    "reporting:report": (f"{S}report/", statuses(302, 200, 200, 200, 200, 200, 200, 404, 404, 404)),
+    "reporting:pdf": (f"{S}report/pdf/", statuses(302, 200, 200, 200, 200, 200, 200, 404, 404, 404)),
+    "reporting:sealed-pdf": (f"{S}report/sealed/1/", statuses(302, 200, 200, 200, 200, 200, 200, 404, 404, 404)),
+    "reporting:export": (f"{S}report/export/report.xlsx", statuses(302, 200, 200, 200, 200, 200, 200, 404, 404, 404)),
+    "reporting:mine": (f"{S}report/mine/", statuses(302, 404, 404, 200, 200, 404, 404, 404, 404, 404)),
+    "reporting:mine-pdf": (f"{S}report/mine/pdf/", statuses(302, 404, 404, 200, 200, 404, 404, 404, 404, 404)),
 }
 
 
@@ -513,6 +538,13 @@ READ_ONLY = {
     "assessments:moderate",
     "assessments:evidence-file",
     "assessments:history",
+    "reporting:report",
+    "reporting:pdf",
+    "reporting:sealed-pdf",
+    "reporting:export",
+    "reporting:mine",
+    "reporting:mine-pdf",
+    "reporting:check",
 }
 # Django's own sign-in, sign-out and password views: each person acts on their own
 # account only, so there is no role to check (tests/accounts/).
@@ -590,6 +622,8 @@ class PermissionMatrixTests(MatrixTestCase):
         signed_off = Assessment.objects.get(organisation=cls.trust, period_start_year=2025)
         agree_all(signed_off, by=cls.chair)
         services.sign_off(signed_off, by=cls.chair)
+        # Sealed as the task would (tests record tasks without running them).
+        seal(signed_off.latest_sign_off())
 
     @classmethod
     def assessment_with_evidence_and_action(cls, framework, year: int, status: str = "open") -> dict[str, int]:
@@ -624,9 +658,10 @@ class PermissionMatrixTests(MatrixTestCase):
         groups = [set(POST_MATRIX), READ_ONLY, ACCOUNT_URLS]
         self.assertEqual(sorted(names - set().union(*groups)), [], "add these URLs to POST_MATRIX or READ_ONLY")
         self.assertEqual(sum(len(group) for group in groups), len(names), "a URL is in two groups")
-        with_year = {name for name in names if name.startswith("assessments:")} - {
+        with_year = {name for name in names if name.startswith(("assessments:", "reporting:"))} - {
             "assessments:list",
             "assessments:create",
+            "reporting:check",
         }
         self.assertEqual(sorted(with_year - set(SIGNED_OFF_MATRIX)), [], "add these URLs to SIGNED_OFF_MATRIX")
 

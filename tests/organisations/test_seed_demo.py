@@ -75,7 +75,10 @@ class SeedDemoTests(TestCase):
         self.assertEqual(last_year.status, "signed_off")
         self.assertEqual(last_year.agreed_scores.count(), 78)
         self.assertEqual(current.actions.filter(carried_from__isnull=False).count(), 3)
-        self.assertEqual(Assessment.objects.filter(status="signed_off").count(), 6)  # six West Yorkshire trusts
+        # Six West Yorkshire trusts last year, and the demo trust the year before (so that
+        # last year's report has a year on year).
+        self.assertEqual(Assessment.objects.filter(status="signed_off").count(), 7)
+        self.assertEqual(last_year.previous.period_start_year, last_year.period_start_year - 1)
 
     def test_it_is_idempotent(self):
         self.seed()

@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+
+
+class ReportingConfig(AppConfig):
+    """The maturity report. It reads assessments and writes only its own sealed reports;
+    nothing imports it. It learns of a sign-off from the assessments app's signal."""
+
+    name = "reporting"
+    verbose_name = "Maturity reports"
+
+    def ready(self) -> None:
+        from assessments.signals import assessment_signed_off
+        from reporting import receivers
+
+        assessment_signed_off.connect(receivers.seal_on_sign_off, dispatch_uid="reporting.seal_on_sign_off")

@@ -1,0 +1,17 @@
+from django.urls import path
+
+from reporting import views
+
+app_name = "reporting"
+
+A = "organisations/<str:ods_code>/assessments/<int:year>/"
+
+urlpatterns = [
+    path(A + "report/", views.report, name="report"),
+    path(A + "report/pdf/", views.report_pdf, name="pdf"),
+    path(A + "report/sealed/<int:number>/", views.sealed_pdf, name="sealed-pdf"),
+    path(A + "report/export/<str:name>", views.export, name="export"),
+    path(A + "report/mine/", views.mine, name="mine"),
+    path(A + "report/mine/pdf/", views.mine_pdf, name="mine-pdf"),
+    path("reports/check/", views.check, name="check"),
+]

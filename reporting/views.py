@@ -1,0 +1,165 @@
+"""The maturity report's pages, its PDF and exports, a director's own page, and the
+check of a printed report. Access: reporting/access.py."""
+
+from __future__ import annotations
+
+import re
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.text import slugify
+from django.views.decorators.http import require_GET
+
+from assessments.access import SCORERS
+from reporting import exports
+from reporting.access import get_own_respondent, get_report_access, reports_visible_to
+from reporting.models import SealedReport
+from reporting.selectors import build_report, furthest_from_board, own_scores
+from reporting.services import ReportError, render_report_pdf, report_context, seal
+
+HASH_RE = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _filename(assessment, suffix: str) -> str:
+    return slugify(f"maturity report {assessment.organisation.ods_code} {assessment.period_label}") + suffix
+
+
+@require_GET
+def report(request: HttpRequest, ods_code: str, year: int) -> HttpResponse:
+    access = get_report_access(request.user, ods_code, year)
+    assessment = access.assessment
+    built = build_report(assessment)
+    current = built.sealed
+    context = {
+        **report_context(built),
+        "assessment": assessment,
+        "organisation": assessment.organisation,
+        "sealed": current,
+        "earlier_sealed": [s for s in built.sealed_reports if s is not current],
+        # Directors and the chair score; whether this one did is the own page's business
+        # (a 404 there), which keeps the report page within its query budget.
+        "own_page": built.sign_off is not None and access.role in SCORERS,
+    }
+    return render(request, "reporting/report.html", context)
+
+
+@require_GET
+def report_pdf(request: HttpRequest, ods_code: str, year: int) -> HttpResponse:
+    """The sealed PDF of the sign-off in force (sealed now if the task did not), or, before
+    sign-off, a draft rendered on request and never stored."""
+    assessment = get_report_access(request.user, ods_code, year).assessment
+    record = assessment.latest_sign_off() if assessment.status == assessment.Status.SIGNED_OFF else None
+    if record is not None:
+        try:
+            sealed = seal(record)
+        except ReportError as exc:
+            raise Http404(str(exc)) from exc
+        return _sealed_response(sealed)
+    pdf = render_report_pdf(build_report(assessment))
+    response = HttpResponse(pdf.content, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{_filename(assessment, "-draft.pdf")}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_GET
+def sealed_pdf(request: HttpRequest, ods_code: str, year: int, number: int) -> HttpResponse:
+    """An earlier sealed report of an assessment that was reopened and signed off again."""
+    assessment = get_report_access(request.user, ods_code, year).assessment
+    sealed = (
+        SealedReport.objects.filter(assessment=assessment, sign_off__sequence=number).select_related("sign_off").first()
+    )
+    if sealed is None:
+        raise Http404("No sealed report with that number.")
+    return _sealed_response(sealed)
+
+
+def _sealed_response(sealed: SealedReport) -> FileResponse:
+    name = _filename(sealed.assessment, f"-sign-off-{sealed.number}.pdf")
+    response = FileResponse(sealed.pdf.open("rb"), content_type="application/pdf", as_attachment=True, filename=name)
+    # Sealed files never change; the browser may keep them (privately: they are confidential).
+    response["Cache-Control"] = "private, max-age=86400, immutable"
+    response["ETag"] = f'"{sealed.pdf_sha256}"'
+    return response
+
+
+EXPORTS = {
+    "scores.csv": "scores",
+    "sections.csv": "sections",
+    "actions.csv": "actions",
+    "report.xlsx": None,
+}
+
+
+@require_GET
+def export(request: HttpRequest, ods_code: str, year: int, name: str) -> HttpResponse:
+    if name not in EXPORTS:
+        raise Http404("No such export.")
+    assessment = get_report_access(request.user, ods_code, year).assessment
+    built = build_report(assessment)
+    stem = _filename(assessment, "")
+    if name == "report.xlsx":
+        response = HttpResponse(
+            exports.as_xlsx(built), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+        response["Content-Disposition"] = f'attachment; filename="{stem}.xlsx"'
+    else:
+        header, rows = exports.TABLES[EXPORTS[name]](built)
+        response = HttpResponse(exports.as_csv(header, rows), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{stem}-{name}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _own_context(request: HttpRequest, ods_code: str, year: int) -> dict:
+    respondent = get_own_respondent(request.user, ods_code, year)
+    built = build_report(respondent.assessment)
+    own = own_scores(built, respondent)
+    return {
+        **report_context(built),
+        "assessment": respondent.assessment,
+        "organisation": respondent.assessment.organisation,
+        "respondent": respondent,
+        "own": own,
+        "furthest": furthest_from_board(own),
+    }
+
+
+@require_GET
+def mine(request: HttpRequest, ods_code: str, year: int) -> HttpResponse:
+    response = render(request, "reporting/mine.html", _own_context(request, ods_code, year))
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_GET
+def mine_pdf(request: HttpRequest, ods_code: str, year: int) -> HttpResponse:
+    context = _own_context(request, ods_code, year)
+    pdf = render_report_pdf(context.pop("report"), "reporting/mine_print.html", **context)
+    response = HttpResponse(pdf.content, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{_filename(context["assessment"], "-my-scores.pdf")}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_GET
+def check(request: HttpRequest) -> HttpResponse:
+    """Which signed-off report a fingerprint belongs to, among those the person may open."""
+    raw = request.GET.get("fingerprint", "")
+    given = re.sub(r"\s+", "", raw).lower()
+    context = {"fingerprint": raw[:200], "checked": bool(raw), "error": "", "matches": []}
+    if raw and not HASH_RE.match(given):
+        context["error"] = "A fingerprint is 64 characters, the digits 0 to 9 and the letters a to f."
+    elif raw:
+        visible = reports_visible_to(request.user).values("pk")
+        found = (
+            SealedReport.objects.filter(assessment__in=visible)
+            .filter(Q(data_sha256=given) | Q(pdf_sha256=given))
+            .select_related("assessment__organisation", "sign_off__by")
+            .order_by("pk")
+        )
+        context["matches"] = [(sealed, "figures" if sealed.data_sha256 == given else "file") for sealed in found]
+    return render(request, "reporting/check.html", context)
