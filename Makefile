@@ -58,3 +58,4 @@ clean:
 bench: $(VENV)/.dev
 	$(PY) bench/framework_pages.py
 	$(PY) bench/assessment_pages.py
+	$(PY) bench/report.py
