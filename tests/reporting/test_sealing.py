@@ -77,6 +77,10 @@ class SealingTests(ReportTestCase):
         services.reopen_assessment(assessment, by=self.staff, reason="A score was wrong.")
         with self.assertRaisesMessage(ReportError, "Only the sign-off in force"):
             seal(assessment.sign_off_records.get(sequence=1))
+        # Signed off again: the first sign-off, never sealed, is not the one in force.
+        services.sign_off(assessment, by=self.chair)
+        with self.assertRaisesMessage(ReportError, "Only the sign-off in force"):
+            seal(assessment.sign_off_records.get(sequence=1))
         self.assertFalse(SealedReport.objects.exists())
 
     def test_a_render_that_fails_leaves_no_file_and_no_record(self):
