@@ -542,6 +542,8 @@ def own_scores(report: Report, respondent: Respondent) -> list[OwnLine]:
 
 
 def furthest_from_board(own: list[OwnLine], n: int = 5) -> list[OwnLine]:
-    apart = [line for line in own if line.distance]
-    apart.sort(key=lambda line: (-line.distance, line.result.line.code))
-    return apart[:n]
+    """The lines where the director's level was furthest from the agreed one; ties in
+    the report's order."""
+    apart = [(index, line) for index, line in enumerate(own) if line.distance]
+    apart.sort(key=lambda pair: (-pair[1].distance, pair[0]))
+    return [line for _, line in apart[:n]]
