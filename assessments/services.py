@@ -37,7 +37,7 @@ from assessments.models import (
     SignOffRecord,
     unlocked,
 )
-from assessments.signals import assessment_signed_off
+from assessments.signals import assessment_reopened, assessment_signed_off
 from frameworks.models import Framework, Line, Section
 from organisations.models import Membership, Organisation
 
@@ -494,7 +494,7 @@ def reopen_assessment(assessment: Assessment, *, by, reason: str) -> Assessment:
         raise AssessmentError("Give the reason for reopening; it is kept in the history.")
     # The sign-off records keep who signed off before; these two fields describe the
     # sign-off in force, and there is none until the chair signs off again.
-    _add_sign_off_record(assessment, SignOffRecord.Kind.REOPENED, by=by, reason=reason.strip())
+    record = _add_sign_off_record(assessment, SignOffRecord.Kind.REOPENED, by=by, reason=reason.strip())
     with unlocked():
         assessment.signed_off_by = None
         assessment.signed_off_at = None
@@ -505,6 +505,7 @@ def reopen_assessment(assessment: Assessment, *, by, reason: str) -> Assessment:
             extra_fields=["signed_off_by", "signed_off_at"],
             note=reason.strip(),
         )
+    transaction.on_commit(lambda: assessment_reopened.send(sender=Assessment, assessment=assessment, record=record))
     return assessment
 
 

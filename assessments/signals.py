@@ -6,3 +6,6 @@ from django.dispatch import Signal
 
 # Sent once a sign-off has committed, with `assessment` and `record` (its SignOffRecord).
 assessment_signed_off = Signal()
+# Sent once a reopening has committed, with `assessment` and `record` (the reopening's
+# SignOffRecord): whatever was derived from the sign-off no longer stands.
+assessment_reopened = Signal()

@@ -9,7 +9,8 @@ class ReportingConfig(AppConfig):
     verbose_name = "Maturity reports"
 
     def ready(self) -> None:
-        from assessments.signals import assessment_signed_off
+        from assessments.signals import assessment_reopened, assessment_signed_off
         from reporting import receivers
 
         assessment_signed_off.connect(receivers.seal_on_sign_off, dispatch_uid="reporting.seal_on_sign_off")
+        assessment_reopened.connect(receivers.forget_on_reopening, dispatch_uid="reporting.forget_on_reopening")

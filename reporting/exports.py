@@ -14,14 +14,18 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from reporting.selectors import Report
+from reporting.text import plain
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def neutralise(value):
-    """Numbers and dates stay as they are; text that could start a formula is escaped."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
+    """Numbers and dates stay as they are; text loses bidi controls (reporting/text.py),
+    and text that could start a formula is escaped."""
+    if isinstance(value, str):
+        value = plain(value)
+        if value.startswith(FORMULA_STARTS):
+            return "'" + value
     return value
 
 

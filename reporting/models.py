@@ -39,3 +39,61 @@ class SealedReport(AppendOnly):
     @property
     def number(self) -> int:
         return self.sign_off.sequence
+
+
+class SectionFigure(models.Model):
+    """One section's result in one signed-off assessment, for the ICS comparison.
+
+    Written from the report's data when the assessment is signed off (the figures its
+    sealed report prints), removed when it is reopened, and rebuilt by `manage.py
+    rebuild_comparison`: comparisons read these rows, not the individual scores."""
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="+")
+    organisation = models.ForeignKey("organisations.Organisation", on_delete=models.CASCADE, related_name="+")
+    ics = models.ForeignKey("organisations.IntegratedCareSystem", on_delete=models.CASCADE, related_name="+")
+    period_start_year = models.PositiveSmallIntegerField()
+    organisation_type = models.CharField(max_length=20)
+    framework = models.ForeignKey("frameworks.Framework", on_delete=models.CASCADE, related_name="+")
+    section_code = models.CharField(max_length=20)
+    maturity = models.DecimalField(max_digits=3, decimal_places=1, null=True)
+    assessed = models.PositiveSmallIntegerField()
+    lines = models.PositiveSmallIntegerField()
+    # The ICS peers' spread as it stood at sign-off, which the signed-off report prints
+    # for ever after: worked out again later, it would change as other trusts sign off
+    # or reopen, and the difference would give a named trust's figures away.
+    peers = models.PositiveSmallIntegerField(null=True)
+    peer_lower_quartile = models.DecimalField(max_digits=3, decimal_places=1, null=True)
+    peer_median = models.DecimalField(max_digits=3, decimal_places=1, null=True)
+    peer_upper_quartile = models.DecimalField(max_digits=3, decimal_places=1, null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["assessment", "framework", "section_code"], name="section_figure_unique"),
+        ]
+        indexes = [models.Index(fields=["ics", "framework", "period_start_year"])]
+
+    def __str__(self) -> str:
+        return f"{self.section_code} of assessment {self.assessment_id}: {self.maturity}"
+
+
+class LineFigure(models.Model):
+    """One line's agreed level and the spread of its submitted scores in one signed-off
+    assessment (the spread empty where the report withholds it), for the comparison."""
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="+")
+    ics = models.ForeignKey("organisations.IntegratedCareSystem", on_delete=models.CASCADE, related_name="+")
+    period_start_year = models.PositiveSmallIntegerField()
+    organisation_type = models.CharField(max_length=20)
+    framework = models.ForeignKey("frameworks.Framework", on_delete=models.CASCADE, related_name="+")
+    line_code = models.CharField(max_length=20)
+    level = models.PositiveSmallIntegerField(null=True)
+    spread = models.FloatField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["assessment", "framework", "line_code"], name="line_figure_unique"),
+        ]
+        indexes = [models.Index(fields=["ics", "framework", "period_start_year"])]
+
+    def __str__(self) -> str:
+        return f"{self.line_code} of assessment {self.assessment_id}: {self.level}"

@@ -8,6 +8,8 @@ hostile, can make the server fetch from the network or read an arbitrary path.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import logging
 import mimetypes
 from dataclasses import dataclass
@@ -26,6 +28,7 @@ logger = logging.getLogger(__name__)
 # The base every relative address in a report resolves against. ".invalid" can never
 # be a real host (RFC 2606), so nothing outside the fetcher below could answer it.
 BASE_URL = "https://report.invalid/"
+SVG_DATA = "data:image/svg+xml;base64,"
 # WeasyPrint's tagged-PDF variant: structure tags, title and language in the metadata.
 PDF_VARIANT = "pdf/ua-1"
 
@@ -44,9 +47,14 @@ class StaticFilesOnly(URLFetcher):
     """Answers for the project's static files; refuses everything else."""
 
     def fetch(self, url: str, headers=None) -> URLFetcherResponse:
-        if url.startswith("data:image/svg+xml;base64,"):
-            # The report's own charts, drawn on the server: self-contained, no fetch.
-            return super().fetch(url, headers)
+        if url.startswith(SVG_DATA):
+            # The report's own charts, drawn on the server: decoded here, so no other
+            # handler of WeasyPrint's fetcher is ever reached.
+            try:
+                body = base64.b64decode(url[len(SVG_DATA) :], validate=True)
+            except (binascii.Error, ValueError) as exc:
+                raise ValueError("Refused: a chart that is not valid base64.") from exc
+            return URLFetcherResponse(url, body=body, headers={"Content-Type": "image/svg+xml"})
         path = static_path_for(url)
         if path is None:
             raise ValueError(f"Refused: a report may load only its own static files, not {url[:200]!r}.")

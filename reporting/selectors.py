@@ -235,9 +235,10 @@ def fingerprint(data: dict) -> str:
     return hashlib.sha256(canonical_json(data).encode()).hexdigest()
 
 
-def build_report(assessment: Assessment) -> Report:
+def build_report(assessment: Assessment, *, charts: bool = True) -> Report:
     """The whole report: a fixed number of queries whatever the number of lines,
-    directors or peers (a test holds it)."""
+    directors or peers (a test holds it). Without `charts`, only the figures (for the
+    comparison's summary rows)."""
     lines = assessment.included_lines()
     scales = levels_by_scale(assessment)
     by_scale: dict[int, list[Line]] = defaultdict(list)
@@ -264,7 +265,12 @@ def build_report(assessment: Assessment) -> Report:
             evidence.append(item)
     evidence.sort(key=lambda item: (item.line.code, item.as_at, item.pk))
 
-    peers = _peer_maturities(assessment, {line.framework.slug for line in lines})
+    # Every sign-off and reopening, newest first, with who signed and the report sealed
+    # at each: one query for the stamp, the sealed PDF and the earlier ones.
+    records = list(assessment.sign_off_records.select_related("by", "sealed_report").order_by("-sequence"))
+    signed_off = assessment.status == Assessment.Status.SIGNED_OFF and records
+    sign_off = records[0] if signed_off and records[0].kind == SignOffRecord.Kind.SIGNED_OFF else None
+    peers = _peer_spreads(assessment, {line.framework.slug for line in lines}, sign_off)
     last_year_versions = {
         s.previous.line.framework.slug: s.previous.line.framework.version
         for s in summaries.values()
@@ -279,7 +285,7 @@ def build_report(assessment: Assessment) -> Report:
                 LineResult(
                     summaries[line.pk],
                     actions_by_line[line.pk],
-                    _strip(summaries[line.pk]),
+                    _strip(summaries[line.pk]) if charts else None,
                     _agreed_name(summaries[line.pk], names),
                 )
                 for line in section_lines
@@ -295,14 +301,9 @@ def build_report(assessment: Assessment) -> Report:
             last_year_overall=mean_of(s.last_year for s in sections),
             last_year_version=previous_version if previous_version != framework.version else "",
         )
-        result.radar = _radar(result)
+        result.radar = _radar(result) if charts else None
         frameworks.append(result)
 
-    # Every sign-off and reopening, newest first, with who signed and the report sealed
-    # at each: one query for the stamp, the sealed PDF and the earlier ones.
-    records = list(assessment.sign_off_records.select_related("by", "sealed_report").order_by("-sequence"))
-    signed_off = assessment.status == Assessment.Status.SIGNED_OFF and records
-    sign_off = records[0] if signed_off and records[0].kind == SignOffRecord.Kind.SIGNED_OFF else None
     return Report(
         assessment=assessment,
         organisation_name=_name_then(assessment),
@@ -337,7 +338,9 @@ def _group(items, *, key):
     return groups
 
 
-def _section_result(section: Section, lines: list[LineResult], names: dict[int, str], peers) -> SectionResult:
+def _section_result(
+    section: Section, lines: list[LineResult], names: dict[int, str], peers: PeerSpread | None
+) -> SectionResult:
     agreed = [line.agreed for line in lines if line.agreed is not None]
     levels = [score.level for score in agreed if score.level is not None]
     previous = [line.summary.previous for line in lines if line.summary.previous is not None]
@@ -354,7 +357,7 @@ def _section_result(section: Section, lines: list[LineResult], names: dict[int, 
         target=mean_of(score.target_level for score in agreed if score.level is not None),
         last_year=mean_of(last_year_levels),
         last_year_lines=len(last_year_levels),
-        peers=_peer_spread(peers),
+        peers=peers,
     )
 
 
@@ -365,26 +368,45 @@ def _peer_spread(values: list[Decimal] | None) -> PeerSpread | None:
     return PeerSpread(len(values), q1, median, q3)
 
 
-def _peer_maturities(assessment: Assessment, slugs: set[str]) -> dict[tuple[str, str], list[Decimal]]:
-    """Section maturity of every other signed-off assessment of the same ICS and period,
-    per (framework slug, section code), without names: one query."""
+def _peer_spreads(
+    assessment: Assessment, slugs: set[str], sign_off: SignOffRecord | None
+) -> dict[tuple[str, str], PeerSpread | None]:
+    """The ICS peers' spread per (framework slug, section code): one query.
+
+    A signed-off report prints the spread as it stood at its sign-off, kept with its
+    summary rows (reporting/figures.py); otherwise it is worked out from the other
+    signed-off assessments of the same ICS and period, without names, counting for a
+    signed-off report only those signed off before it, so that it never changes as
+    other trusts sign off."""
+    from reporting.models import SectionFigure
+
+    if sign_off is not None:
+        frozen = list(
+            SectionFigure.objects.filter(assessment=assessment).values_list(
+                "framework__slug", "section_code", "peers", "peer_lower_quartile", "peer_median", "peer_upper_quartile"
+            )
+        )
+        if frozen:
+            return {
+                (slug, code): PeerSpread(n, q1, median, q3) if n else None for slug, code, n, q1, median, q3 in frozen
+            }
     if assessment.ics_id is None:
         return {}
-    rows = (
-        AgreedScore.objects.filter(
-            assessment__ics_id=assessment.ics_id,
-            assessment__period_start_year=assessment.period_start_year,
-            assessment__status=Assessment.Status.SIGNED_OFF,
-            line__framework__slug__in=slugs,
-            level__isnull=False,
-        )
-        .exclude(assessment_id=assessment.pk)
-        .values_list("assessment_id", "line__framework__slug", "line__section__code", "level")
-    )
+    rows = AgreedScore.objects.filter(
+        assessment__ics_id=assessment.ics_id,
+        assessment__period_start_year=assessment.period_start_year,
+        assessment__status=Assessment.Status.SIGNED_OFF,
+        line__framework__slug__in=slugs,
+        level__isnull=False,
+    ).exclude(assessment_id=assessment.pk)
+    if sign_off is not None:
+        rows = rows.filter(assessment__signed_off_at__lte=sign_off.at)
     levels: dict[tuple[str, str], dict[int, list[int]]] = defaultdict(lambda: defaultdict(list))
-    for assessment_id, slug, code, level in rows:
+    for assessment_id, slug, code, level in rows.values_list(
+        "assessment_id", "line__framework__slug", "line__section__code", "level"
+    ):
         levels[(slug, code)][assessment_id].append(level)
-    return {key: [mean_of(values) for values in by_peer.values()] for key, by_peer in levels.items()}
+    return {key: _peer_spread([mean_of(values) for values in by_peer.values()]) for key, by_peer in levels.items()}
 
 
 def _agreed_name(summary: LineSummary, names: dict[int, str]) -> str:
@@ -418,6 +440,8 @@ def _radar(result: FrameworkResult) -> Chart | None:
         charts.Series("Target", values("target"), "target"),
     ]
     series = [s for s in series if any(v is not None for v in s.values)]
+    if not series:  # a draft before any figure: nothing to draw yet
+        return None
     title = f"{result.framework.title}: section maturity"
     return as_image(charts.radar(axes, series, title=title), charts.radar_text(axes, series, max_level=5, title=title))
 

@@ -14,6 +14,7 @@ from django.template.loader import render_to_string
 from assessments.models import Assessment, SignOffRecord
 from reporting.models import SealedReport
 from reporting.selectors import PEER_MINIMUM, Report, build_report, canonical_json, fingerprint
+from reporting.text import plain
 
 if TYPE_CHECKING:
     from reporting.pdf import RenderedPdf
@@ -28,10 +29,10 @@ class ReportError(Exception):
 def stamp_text(report: Report) -> str:
     """The line every page of the PDF carries: the sign-off, or that it is a draft."""
     a = report.assessment
-    where = f"{report.organisation_name} ({a.organisation.ods_code}), {a.period_label}"
+    where = f"{plain(report.organisation_name)} ({a.organisation.ods_code}), {a.period_label}"
     if report.sign_off is None:
         return f"DRAFT, not signed off: {where}"
-    by = report.sign_off.by.get_full_name() or report.sign_off.by.username
+    by = plain(report.sign_off.by.get_full_name() or report.sign_off.by.username)
     return f"Signed off by {by}, chair, {report.sign_off.at:%d %B %Y}, sign-off {report.sign_off.sequence}: {where}"
 
 

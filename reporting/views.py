@@ -56,7 +56,8 @@ def report_pdf(request: HttpRequest, ods_code: str, year: int) -> HttpResponse:
             sealed = seal(record)
         except ReportError as exc:
             raise Http404(str(exc)) from exc
-        return _sealed_response(sealed)
+        # This address serves whichever sign-off is in force, which a reopening changes.
+        return _sealed_response(sealed, cache="private, no-cache")
     pdf = render_report_pdf(build_report(assessment))
     response = HttpResponse(pdf.content, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{_filename(assessment, "-draft.pdf")}"'
@@ -76,11 +77,12 @@ def sealed_pdf(request: HttpRequest, ods_code: str, year: int, number: int) -> H
     return _sealed_response(sealed)
 
 
-def _sealed_response(sealed: SealedReport) -> FileResponse:
+def _sealed_response(sealed: SealedReport, *, cache: str = "private, max-age=86400, immutable") -> FileResponse:
+    """A sealed file. At its numbered address it never changes, so the browser may keep
+    it (privately: it is confidential); the ETag lets a browser revalidate otherwise."""
     name = _filename(sealed.assessment, f"-sign-off-{sealed.number}.pdf")
     response = FileResponse(sealed.pdf.open("rb"), content_type="application/pdf", as_attachment=True, filename=name)
-    # Sealed files never change; the browser may keep them (privately: they are confidential).
-    response["Cache-Control"] = "private, max-age=86400, immutable"
+    response["Cache-Control"] = cache
     response["ETag"] = f'"{sealed.pdf_sha256}"'
     return response
 

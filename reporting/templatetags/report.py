@@ -7,6 +7,8 @@ from decimal import Decimal
 from django import template
 from django.utils.safestring import mark_safe
 
+from reporting.text import printable
+
 register = template.Library()
 
 
@@ -48,3 +50,9 @@ def level_label(value, name: str = "") -> str:
 @register.filter
 def subtract(value, other):
     return value - other
+
+
+@register.filter
+def user_text(value) -> str:
+    """A person's text as the report prints it (reporting/text.py); still escaped."""
+    return printable(value)

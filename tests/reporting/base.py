@@ -96,7 +96,9 @@ class ReportTestCase(PersonaTestCase):
             )
             services.record_agreed_score(assessment, line, data, by=chair)
         if sign_off:
-            assessment = services.sign_off(assessment, by=chair)
+            # As after a real commit: the summary rows are written and the sealing queued.
+            with cls.captureOnCommitCallbacks(execute=True):
+                assessment = services.sign_off(assessment, by=chair)
         assessment.refresh_from_db()
         return assessment
 

@@ -6,6 +6,7 @@ from decimal import Decimal
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from assessments import services
 from assessments.models import Assessment
 from reporting.selectors import build_report
 from tests.base import add_member, make_user
@@ -65,7 +66,7 @@ class FiguresTests(ReportTestCase):
         self.assertIn("withheld", row[-1])
 
     def test_peers_are_a_spread_of_at_least_three_never_named(self):
-        assessment = self.scored()
+        assessment = self.scored(sign_off=False)  # a draft: the spread as it stands today
         self.peer("RP1", level=2)
         self.peer("RP2", level=4)
         self.assertIsNone(_section(build_report(assessment), "S1").peers)
@@ -77,6 +78,11 @@ class FiguresTests(ReportTestCase):
         )
         page = self.page(assessment)
         self.assertIn("4.5", page)
+        # Signed off, the report keeps the spread of its sign-off: a trust signing off
+        # later changes nothing (the difference would give its figures away).
+        assessment = services.sign_off(assessment, by=self.chair)
+        self.peer("RP4", level=1)
+        self.assertEqual(_section(build_report(assessment), "S1").peers, spread)
         for name in ("RP1", "RP2", "RP3", "Peer RP"):
             self.assertNotIn(name, page)
 
@@ -136,10 +142,10 @@ class QueryBudgetTests(ReportTestCase):
             extras.append(make_user(f"extra{n}"))
             add_member(extras[-1], self.trust, "director", Kind.NON_EXECUTIVE)
         everyone = {user: {} for user in [*self.board, *extras]}
-        previous = self.scored(year=2022, frameworks=[bigger], scores=everyone)
-        large = self.scored(year=2023, frameworks=[bigger], scores=everyone, previous=previous)
         for code in ("RP1", "RP2", "RP3"):
             self.peer(code, year=2023, frameworks=[bigger])
+        previous = self.scored(year=2022, frameworks=[bigger], scores=everyone)
+        large = self.scored(year=2023, frameworks=[bigger], scores=everyone, previous=previous)
         self.assertEqual(len(build_report(large).lines), 30)
         self.assertIsNotNone(build_report(large).frameworks[0].sections[0].peers)
         self.assertEqual(self.count(large), baseline)
