@@ -31,7 +31,8 @@ from assessments.models import (
 )
 from assessments.signals import assessment_signed_off
 from frameworks.models import Framework
-from organisations.models import Membership, Organisation
+from ics_governance.lib.nhs import OrganisationType
+from organisations.models import IntegratedCareSystem, Membership, Organisation
 
 COMMENTS = [
     "Strong at board level; less consistent in divisions.",
@@ -249,8 +250,49 @@ def in_progress(organisation: Organisation, year: int, *, previous: Assessment |
     return assessment
 
 
-def seed(*, demo_trust: str, other_trusts: list[str], year: int) -> list[Assessment]:
-    """Build every demo assessment; returns them. Idempotent."""
+BOARD_NAMES = [
+    ("Amara", "Okafor", "executive"),
+    ("Ben", "Whitaker", "non-executive"),
+    ("Chloe", "Fenwick", "executive"),
+    ("Dev", "Raman", "non-executive"),
+    ("Ellen", "Moss", "executive"),
+    ("Farid", "Haddad", "non-executive"),
+]
+
+
+def _board_of(organisation: Organisation):
+    """A chair and six directors for another trust of the demo ICS, so that its reports
+    are signed off by its own chair and its figures rest on its own directors. They
+    cannot sign in (no usable password): they stand for boards the demo does not act as."""
+    User = get_user_model()
+    prefix = f"demo-{organisation.ods_code.lower()}"
+    chair, created = User.objects.get_or_create(
+        username=f"{prefix}-chair", defaults={"first_name": "Chair of", "last_name": organisation.ods_code}
+    )
+    if created:
+        chair.set_unusable_password()
+        chair.save(update_fields=["password"])
+    Membership.objects.get_or_create(user=chair, organisation=organisation, defaults={"role": Membership.Role.CHAIR})
+    for n, (first, last, kind) in enumerate(BOARD_NAMES, start=1):
+        user, created = User.objects.get_or_create(
+            username=f"{prefix}-director-{n}", defaults={"first_name": first, "last_name": last}
+        )
+        if created:
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+        Membership.objects.get_or_create(
+            user=user, organisation=organisation, defaults={"role": Membership.Role.DIRECTOR, "director_kind": kind}
+        )
+    return chair
+
+
+def seed(*, demo_trust: str, ics: str, year: int) -> list[Assessment]:
+    """Build every demo assessment; returns them. Idempotent.
+
+    The demo trust: two signed-off years and this year's in progress. Every other trust
+    whose primary ICS is the demo ICS: the same two years signed off (but for the
+    ambulance trust, which has only last year's), so that the consultant's comparison is
+    full and shows movement."""
     User = get_user_model()
     chair = User.objects.get(username="chair")
     trust = Organisation.objects.get(ods_code=demo_trust)
@@ -259,8 +301,20 @@ def seed(*, demo_trust: str, other_trusts: list[str], year: int) -> list[Assessm
     two_years_ago = signed_off_last_year(trust, year - 2, by=chair, seed=7)
     last_year = signed_off_last_year(trust, year - 1, by=chair, seed=1, previous=two_years_ago)
     built += [two_years_ago, last_year]
-    for index, code in enumerate(other_trusts, start=2):
-        built.append(signed_off_last_year(Organisation.objects.get(ods_code=code), year - 1, by=chair, seed=index))
+    system = IntegratedCareSystem.objects.get(ods_code=ics)
+    others = (
+        Organisation.objects.in_ics_on(system, datetime.date(year - 1, 4, 1), primary_only=True)
+        .exclude(type=OrganisationType.ICB)
+        .exclude(pk=trust.pk)
+        .order_by("ods_code")
+    )
+    for index, organisation in enumerate(others, start=2):
+        their_chair = _board_of(organisation)
+        earlier = None
+        if organisation.type != OrganisationType.AMBULANCE:
+            earlier = signed_off_last_year(organisation, year - 2, by=their_chair, seed=index * 10)
+            built.append(earlier)
+        built.append(signed_off_last_year(organisation, year - 1, by=their_chair, seed=index, previous=earlier))
     built.append(in_progress(trust, year, previous=last_year, seed=99))
     # Seal last year's report, as a sign-off does (assessments.signals): with the
     # immediate task backend of `make run` the PDF is rendered now.

@@ -178,14 +178,22 @@ def as_csv(header: list[str], rows: Iterable[list]) -> str:
 
 
 def as_xlsx(report: Report) -> bytes:
+    return _workbook(
+        [
+            (title, build(report))
+            for title, build in (("Sections", section_rows), ("Lines", line_rows), ("Actions", action_rows))
+        ]
+    )
+
+
+def _workbook(sheets) -> bytes:
     from openpyxl import Workbook
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     workbook = Workbook()
     workbook.remove(workbook.active)
-    for title, build in (("Sections", section_rows), ("Lines", line_rows), ("Actions", action_rows)):
+    for title, (header, rows) in sheets:
         sheet = workbook.create_sheet(title)
-        header, rows = build(report)
         sheet.append(header)
         for row in rows:
             cells = []
@@ -200,3 +208,45 @@ def as_xlsx(report: Report) -> bytes:
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
+
+
+# --- The ICS comparison ------------------------------------------------------------
+
+
+def heatmap_rows(comparison) -> tuple[list[str], list[list]]:
+    codes = [section.code for section in comparison.sections]
+    header = ["Organisation", "ODS code", "Type", "Status", *codes, "Overall", "Change in overall since last period"]
+    rows = [
+        [
+            row.organisation.name,
+            row.organisation.ods_code,
+            row.organisation.get_type_display() if row.organisation.type else "",
+            row.status_label + (f" ({row.home})" if row.home else ""),
+            *(row.cells or [None] * len(codes)),
+            row.overall,
+            row.overall_movement,
+        ]
+        for row in comparison.rows
+    ]
+    for label, index in (
+        ("System lower quartile", "lower"),
+        ("System median", "median"),
+        ("System upper quartile", "upper"),
+    ):
+        rows.append(["", "", "", label, *[getattr(q, index) if q else None for q in comparison.spread], None, None])
+    return header, rows
+
+
+def comparison_line_rows(comparison) -> tuple[list[str], list[list]]:
+    header = ["List", "Line", "Statement", "Mean agreed level", "Organisations", "Mean spread of scores", "Boards"]
+    rows = []
+    for label, lines in (("Weakest", comparison.weakest), ("Most disagreement", comparison.disagreement)):
+        for line in lines:
+            rows.append(
+                [label, line.code, line.text, line.mean_level, line.organisations, line.mean_spread, line.boards]
+            )
+    return header, rows
+
+
+def comparison_xlsx(comparison) -> bytes:
+    return _workbook([("Heatmap", heatmap_rows(comparison)), ("Lines", comparison_line_rows(comparison))])

@@ -14,4 +14,10 @@ urlpatterns = [
     path(A + "report/mine/", views.mine, name="mine"),
     path(A + "report/mine/pdf/", views.mine_pdf, name="mine-pdf"),
     path("reports/check/", views.check, name="check"),
+    # The ICS comparison, for the ICS's consultants (and staff).
+    path("ics/<str:ods_code>/comparison/", views.comparison, name="comparison"),
+    path("ics/<str:ods_code>/comparison/trend/", views.comparison_trend, name="comparison-trend"),
+    path("ics/<str:ods_code>/comparison/pdf/", views.comparison_pdf, name="comparison-pdf"),
+    path("ics/<str:ods_code>/comparison/export/<str:name>", views.comparison_export, name="comparison-export"),
+    path("comparison/national/", views.comparison_national, name="national"),
 ]

@@ -15,6 +15,14 @@ from django.views.decorators.http import require_GET
 from assessments.access import SCORERS
 from reporting import exports
 from reporting.access import get_own_respondent, get_report_access, reports_visible_to
+from reporting.comparison import (
+    COMPARED_TYPES,
+    get_comparable_ics,
+    ics_comparison,
+    ics_trend,
+    national,
+    national_choices,
+)
 from reporting.models import SealedReport
 from reporting.selectors import build_report, furthest_from_board, own_scores
 from reporting.services import ReportError, render_report_pdf, report_context, seal
@@ -165,3 +173,109 @@ def check(request: HttpRequest) -> HttpResponse:
         )
         context["matches"] = [(sealed, "figures" if sealed.data_sha256 == given else "file") for sealed in found]
     return render(request, "reporting/check.html", context)
+
+
+# --- The ICS comparison --------------------------------------------------------------
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def _comparison(request: HttpRequest, ods_code: str):
+    ics = get_comparable_ics(request.user, ods_code)
+    framework, period = request.GET.get("framework"), request.GET.get("period")
+    if "choice" in request.GET:  # the form's one select: "<framework id>:<period>"
+        framework, _, period = request.GET["choice"].partition(":")
+    return ics, ics_comparison(
+        ics,
+        framework_id=_int(framework),
+        period=_int(period),
+        types=request.GET.getlist("type"),
+        sort=request.GET.get("sort", "name")[:20],
+        descending=request.GET.get("order") == "desc",
+    )
+
+
+@require_GET
+def comparison(request: HttpRequest, ods_code: str) -> HttpResponse:
+    ics, data = _comparison(request, ods_code)
+    context = {
+        "comparison": data,
+        "ics": ics,
+        # Staff compare systems but open no trust's report; consultants open them.
+        "link_reports": not request.user.is_staff,
+        "type_choices": [(t.value, t.label) for t in COMPARED_TYPES],
+        "filters": _filters(request),
+    }
+    return render(request, "reporting/comparison.html", context)
+
+
+def _filters(request: HttpRequest) -> str:
+    """The page's choices, to carry into sort links, exports and the PDF."""
+    kept = request.GET.copy()
+    for name in ("sort", "order"):
+        kept.pop(name, None)
+    return kept.urlencode()
+
+
+COMPARISON_EXPORTS = {"heatmap.csv", "lines.csv", "comparison.xlsx"}
+
+
+@require_GET
+def comparison_export(request: HttpRequest, ods_code: str, name: str) -> HttpResponse:
+    if name not in COMPARISON_EXPORTS:
+        raise Http404("No such export.")
+    ics, data = _comparison(request, ods_code)
+    stem = slugify(f"ics comparison {ics.ods_code} {data.period_label}")
+    if name == "comparison.xlsx":
+        response = HttpResponse(
+            exports.comparison_xlsx(data),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    else:
+        build = exports.heatmap_rows if name == "heatmap.csv" else exports.comparison_line_rows
+        header, rows = build(data)
+        response = HttpResponse(exports.as_csv(header, rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{stem}-{name}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_GET
+def comparison_pdf(request: HttpRequest, ods_code: str) -> HttpResponse:
+    from django.template.loader import render_to_string
+
+    from reporting.pdf import render_pdf
+
+    ics, data = _comparison(request, ods_code)
+    html = render_to_string("reporting/comparison_print.html", {"comparison": data, "ics": ics}, request=request)
+    pdf = render_pdf(html)
+    response = HttpResponse(pdf.content, content_type="application/pdf")
+    name = slugify(f"ics comparison {ics.ods_code} {data.period_label}")
+    response["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_GET
+def comparison_trend(request: HttpRequest, ods_code: str) -> HttpResponse:
+    ics = get_comparable_ics(request.user, ods_code)
+    slug = request.GET.get("framework", "well-led")[:50]
+    sections, rows = ics_trend(ics, slug)
+    return render(request, "reporting/trend.html", {"ics": ics, "slug": slug, "sections": sections, "rows": rows})
+
+
+@require_GET
+def comparison_national(request: HttpRequest) -> HttpResponse:
+    if not (request.user.is_authenticated and request.user.is_staff):
+        raise Http404
+    choices = national_choices()
+    slug = request.GET.get("framework") or (choices[0][0] if choices else "well-led")
+    period = _int(request.GET.get("period")) or (choices[0][2] if choices else None)
+    sections, rows = national(slug, period) if period else ([], [])
+    context = {"choices": choices, "slug": slug, "period": period, "sections": sections, "rows": rows}
+    return render(request, "reporting/national.html", context)

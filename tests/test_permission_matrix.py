@@ -160,6 +160,24 @@ MATRIX = {
     "reporting:mine": ("get", f"{A}2026/report/mine/", everyone(404, anonymous=302)),
     "reporting:mine-pdf": ("get", f"{A}2026/report/mine/pdf/", everyone(404, anonymous=302)),
     "reporting:check": ("get", "/reports/check/?fingerprint=" + "0" * 64, everyone(200, anonymous=302)),
+    # The ICS comparison: the ICS's consultants, and staff; anyone else 404.
+    "reporting:comparison": ("get", "/ics/QAA/comparison/", statuses(302, 404, 404, 404, 404, 404, 200, 404, 404, 200)),
+    "reporting:comparison-trend": (
+        "get",
+        "/ics/QAA/comparison/trend/",
+        statuses(302, 404, 404, 404, 404, 404, 200, 404, 404, 200),
+    ),
+    "reporting:comparison-pdf": (
+        "get",
+        "/ics/QAA/comparison/pdf/",
+        statuses(302, 404, 404, 404, 404, 404, 200, 404, 404, 200),
+    ),
+    "reporting:comparison-export": (
+        "get",
+        "/ics/QAA/comparison/export/heatmap.csv",
+        statuses(302, 404, 404, 404, 404, 404, 200, 404, 404, 200),
+    ),
+    "reporting:national": ("get", "/comparison/national/", statuses(302, 404, 404, 404, 404, 404, 404, 404, 404, 200)),
 }
 
 # The signed-off 2025 assessment of RA1. Observers read its overview, actions and
@@ -545,6 +563,11 @@ READ_ONLY = {
     "reporting:mine",
     "reporting:mine-pdf",
     "reporting:check",
+    "reporting:comparison",
+    "reporting:comparison-trend",
+    "reporting:comparison-pdf",
+    "reporting:comparison-export",
+    "reporting:national",
 }
 # Django's own sign-in, sign-out and password views: each person acts on their own
 # account only, so there is no role to check (tests/accounts/).
@@ -662,6 +685,11 @@ class PermissionMatrixTests(MatrixTestCase):
             "assessments:list",
             "assessments:create",
             "reporting:check",
+            "reporting:comparison",
+            "reporting:comparison-trend",
+            "reporting:comparison-pdf",
+            "reporting:comparison-export",
+            "reporting:national",
         }
         self.assertEqual(sorted(with_year - set(SIGNED_OFF_MATRIX)), [], "add these URLs to SIGNED_OFF_MATRIX")
 

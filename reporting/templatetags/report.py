@@ -56,3 +56,11 @@ def subtract(value, other):
 def user_text(value) -> str:
     """A person's text as the report prints it (reporting/text.py); still escaped."""
     return printable(value)
+
+
+@register.filter
+def heat(value) -> str:
+    """The heatmap shade of a maturity: the level reached, 1 to 5 ("" when empty)."""
+    if value in (None, ""):
+        return ""
+    return str(max(1, min(5, int(Decimal(value)))))

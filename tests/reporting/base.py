@@ -105,11 +105,15 @@ class ReportTestCase(PersonaTestCase):
     @classmethod
     def peer(cls, code: str, *, year: int = 2025, level: int = 3, frameworks=None) -> Assessment:
         """Another trust of the same ICS, signed off with every line agreed at `level`."""
-        trust = make_org(code, f"Peer {code} NHS Trust", cls.ics)
-        add_member(make_user(f"sec-{code}"), trust, "secretary")
-        add_member(make_user(f"chair-{code}"), trust, "chair")
-        director = make_user(f"dir-{code}")
-        add_member(director, trust, "director", Kind.EXECUTIVE)
+        from organisations.models import Organisation
+
+        trust = Organisation.objects.filter(ods_code=code).first()
+        if trust is None:  # the first of its years
+            trust = make_org(code, f"Peer {code} NHS Trust", cls.ics)
+            add_member(make_user(f"sec-{code}"), trust, "secretary")
+            add_member(make_user(f"chair-{code}"), trust, "chair")
+            add_member(make_user(f"dir-{code}"), trust, "director", Kind.EXECUTIVE)
+        director = trust.memberships.get(role="director").user
         frameworks = frameworks or [cls.framework]
         codes = [line.code for framework in frameworks for line in framework.lines.all()]
         return cls.scored(
