@@ -185,6 +185,11 @@ def _int(value: str | None) -> int | None:
         return None
 
 
+def _sort_key(value: str) -> str:
+    """A column to sort by: a name, "type", "overall" or a section code; else by name."""
+    return value if re.fullmatch(r"[A-Za-z0-9.\-]{1,20}", value) else "name"
+
+
 def _comparison(request: HttpRequest, ods_code: str):
     ics = get_comparable_ics(request.user, ods_code)
     framework, period = request.GET.get("framework"), request.GET.get("period")
@@ -195,7 +200,7 @@ def _comparison(request: HttpRequest, ods_code: str):
         framework_id=_int(framework),
         period=_int(period),
         types=request.GET.getlist("type"),
-        sort=request.GET.get("sort", "name")[:20],
+        sort=_sort_key(request.GET.get("sort", "")),
         descending=request.GET.get("order") == "desc",
     )
 
@@ -210,6 +215,7 @@ def comparison(request: HttpRequest, ods_code: str) -> HttpResponse:
         "link_reports": not request.user.is_staff,
         "type_choices": [(t.value, t.label) for t in COMPARED_TYPES],
         "filters": _filters(request),
+        "order": "&order=desc" if data.descending else "",
     }
     return render(request, "reporting/comparison.html", context)
 
