@@ -35,7 +35,13 @@ class SeedDemoTests(TestCase):
 
     def test_it_creates_every_persona_and_prints_the_logins(self):
         out = self.seed()
-        self.assertEqual(sorted(User.objects.values_list("username", flat=True)), sorted(USERNAMES))
+        # The personas one signs in as, and the boards of the other West Yorkshire trusts
+        # (who cannot sign in: they stand for boards the demo does not act as).
+        usernames = User.objects.values_list("username", flat=True)
+        self.assertEqual(sorted(u for u in usernames if not u.startswith("demo-")), sorted(USERNAMES))
+        others = User.objects.filter(username__startswith="demo-")
+        self.assertEqual(others.count(), 9 * 7)  # nine trusts, a chair and six directors each
+        self.assertFalse(any(user.has_usable_password() for user in others))
         for username in USERNAMES:
             self.assertIn(username, out)
         self.assertIn("Password for every demo account: demo-board-2026", out)
@@ -75,9 +81,12 @@ class SeedDemoTests(TestCase):
         self.assertEqual(last_year.status, "signed_off")
         self.assertEqual(last_year.agreed_scores.count(), 78)
         self.assertEqual(current.actions.filter(carried_from__isnull=False).count(), 3)
-        # Six West Yorkshire trusts last year, and the demo trust the year before (so that
-        # last year's report has a year on year).
-        self.assertEqual(Assessment.objects.filter(status="signed_off").count(), 7)
+        # Every West Yorkshire trust's last two years (the ambulance trust's last year only),
+        # so that the consultant's comparison is full and shows movement.
+        self.assertEqual(Assessment.objects.filter(status="signed_off").count(), 2 + 9 * 2 - 1)
+        from reporting.models import SectionFigure
+
+        self.assertEqual(SectionFigure.objects.filter(period_start_year=last_year.period_start_year).count(), 10 * 16)
         self.assertEqual(last_year.previous.period_start_year, last_year.period_start_year - 1)
 
     def test_it_is_idempotent(self):
