@@ -59,3 +59,4 @@ bench: $(VENV)/.dev
 	$(PY) bench/framework_pages.py
 	$(PY) bench/assessment_pages.py
 	$(PY) bench/report.py
+	$(PY) bench/comparison.py

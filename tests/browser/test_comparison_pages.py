@@ -79,7 +79,24 @@ class ComparisonInBrowserTests(BrowserTestCase):
         self.assertIn("Gamma Hospitals NHS Trust", text)
         self.assertNotIn("Beta Mind NHS Trust", text)  # the filter holds in the PDF
         self.assertIn("System median", text)
+
+        page.get_by_role("link", name="The system median over the years").click()
+        page.get_by_role("heading", name="North: the system median over the years").wait_for()
+        self.assertAccessible()
         self.assertNoConsoleErrors()
+
+    def test_staff_see_the_national_view(self):
+        from tests.base import make_user as user
+
+        admin = user("admin", is_staff=True)
+        self.sign_in(admin)
+        self.visit("/")
+        self.page.get_by_role("link", name="National view").click()
+        self.page.get_by_role("heading", name="National view").wait_for()
+        self.assertAccessible()
+        self.page.get_by_role("link", name="North").click()
+        self.page.get_by_role("heading", name="Section maturity by organisation").wait_for()
+        self.assertAccessible()
 
     def test_a_consultant_of_another_ics_gets_not_found(self):
         self.sign_in(self.elsewhere)
