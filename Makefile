@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format bench system-packages clean help
+.PHONY: run test lint format bench system-packages clean help serve
 
 help:
 	@echo "make run    set up and serve the app on http://$(HOST):$(PORT) (SQLite, DEBUG on; PORT=8123 HOST=... to change)"
@@ -60,3 +60,8 @@ bench: $(VENV)/.dev
 	$(PY) bench/assessment_pages.py
 	$(PY) bench/report.py
 	$(PY) bench/comparison.py
+
+# The third command: production mode on this machine (DEBUG off, PostgreSQL, gunicorn and
+# the background worker). See scripts/serve and the README's "Deployment".
+serve: $(VENV)/.runtime system-packages
+	scripts/serve

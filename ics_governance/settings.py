@@ -8,6 +8,7 @@ lists every variable. Production differs from development only by those values.
 from datetime import timedelta
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 from ics_governance.lib.env import (
@@ -49,9 +50,13 @@ INSTALLED_APPS = [
     "organisations",
     "assessments",
     "reporting",
+    "operations",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
+    # First, so that it times the whole request (operations/logs.py: one JSON line each).
+    "operations.logs.request_log",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before the session is looked up: a cookie carrying a NUL character is ignored
@@ -232,10 +237,26 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     # django-axes logs every successful sign-in at INFO; failures and lockouts are WARNING.
-    "loggers": {"axes": {"level": "WARNING"}},
+    # WeasyPrint reports each layout step at INFO. The request and task lines
+    # (operations/logs.py) are on at INFO unless REQUEST_LOG=0.
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        "weasyprint": {"level": "WARNING"},
+        "ics.requests": {"level": "INFO" if env_bool("REQUEST_LOG", True) else "WARNING"},
+        "django.server": {"level": "WARNING"},
+    },
 }
 
-# Background work (sealing the report PDF at sign-off) goes through Django's tasks API.
-# The immediate backend runs a task at once, in the request that enqueued it (after
-# its commit); a worker backend can replace it without code changes.
-TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+# Background work (sealing the report PDF at sign-off, sending e-mails) goes through
+# Django's tasks API. TASK_BACKEND=database queues it in the database for a worker
+# process (`manage.py run_worker`, django-tasks-db), as `make serve` and production do;
+# the default, immediate, runs a task at once in the request that enqueued it (after its
+# commit), so that `make run` needs no second process.
+TASK_BACKENDS = {
+    "immediate": "django.tasks.backends.immediate.ImmediateBackend",
+    "database": "django_tasks_db.DatabaseBackend",
+}
+_task_backend = env_str("TASK_BACKEND", "immediate")
+if _task_backend not in TASK_BACKENDS:
+    raise ImproperlyConfigured(f"TASK_BACKEND must be one of {', '.join(TASK_BACKENDS)}, not {_task_backend!r}.")
+TASKS = {"default": {"BACKEND": TASK_BACKENDS[_task_backend]}}

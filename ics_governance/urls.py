@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from operations.views import health
 from organisations import views as organisation_views
 
 urlpatterns = [
@@ -15,6 +16,8 @@ urlpatterns = [
     # Login, logout (POST), password change and reset: Django's views, our templates.
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
+    # For the load balancer: no login, JSON (operations/views.py).
+    path("health/", health, name="health"),
 ]
 
 # 403, 404 and 500 use Django's views with templates/403.html, 404.html and 500.html.

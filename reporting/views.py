@@ -13,6 +13,7 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_GET
 
 from assessments.access import SCORERS
+from operations.views import runs_on_worker
 from reporting import exports
 from reporting.access import get_own_respondent, get_report_access, reports_visible_to
 from reporting.comparison import (
@@ -60,10 +61,20 @@ def report_pdf(request: HttpRequest, ods_code: str, year: int) -> HttpResponse:
     assessment = get_report_access(request.user, ods_code, year).assessment
     record = assessment.latest_sign_off() if assessment.status == assessment.Status.SIGNED_OFF else None
     if record is not None:
-        try:
-            sealed = seal(record)
-        except ReportError as exc:
-            raise Http404(str(exc)) from exc
+        sealed = SealedReport.objects.filter(sign_off=record).select_related("sign_off", "assessment").first()
+        if sealed is None and runs_on_worker():
+            # The sign-off queued the sealing for the worker: never render in a request.
+            response = render(
+                request, "reporting/preparing.html", {"assessment": assessment, "organisation": assessment.organisation}
+            )
+            response.status_code = 202
+            response["Cache-Control"] = "no-store"
+            return response
+        if sealed is None:
+            try:
+                sealed = seal(record)
+            except ReportError as exc:
+                raise Http404(str(exc)) from exc
         # This address serves whichever sign-off is in force, which a reopening changes.
         return _sealed_response(sealed, cache="private, no-cache")
     pdf = render_report_pdf(build_report(assessment))

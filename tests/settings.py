@@ -33,4 +33,6 @@ MEDIA_ROOT = tempfile.mkdtemp(prefix="ics-test-media-")
 TASKS = {
     "default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"},
     "immediate": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"},
+    # The worker's queue, as in production (tests/operations/test_worker.py).
+    "database": {"BACKEND": "django_tasks_db.DatabaseBackend"},
 }

@@ -178,6 +178,8 @@ MATRIX = {
         statuses(302, 404, 404, 404, 404, 404, 200, 404, 404, 200),
     ),
     "reporting:national": ("get", "/comparison/national/", statuses(302, 404, 404, 404, 404, 404, 404, 404, 404, 200)),
+    # For the load balancer: no login, the same answer for everyone.
+    "health": ("get", "/health/", everyone(200)),
 }
 
 # The signed-off 2025 assessment of RA1. Observers read its overview, actions and
@@ -568,6 +570,7 @@ READ_ONLY = {
     "reporting:comparison-pdf",
     "reporting:comparison-export",
     "reporting:national",
+    "health",
 }
 # Django's own sign-in, sign-out and password views: each person acts on their own
 # account only, so there is no role to check (tests/accounts/).
