@@ -119,3 +119,21 @@ class SealingTests(ReportTestCase):
 
     def tearDown(self):
         task_backends["default"].clear()
+
+
+class RetryTests(ReportTestCase):
+    def test_a_failed_sealing_is_tried_once_more_then_left_failed(self):
+        assessment = self.scored()
+        record = assessment.latest_sign_off()
+        default_task_backend.clear()
+        with mock.patch("reporting.services.seal", side_effect=RuntimeError("render crashed")):
+            first = seal_report.using(backend="immediate").enqueue(record.pk)
+            (again,) = default_task_backend.results  # queued for a second attempt
+            self.assertEqual((again.args, again.kwargs), ([record.pk], {"attempt": 2}))
+            second = seal_report.using(backend="immediate").enqueue(*again.args, **again.kwargs)
+        self.assertEqual((str(first.status), str(second.status)), ("FAILED", "FAILED"))
+        self.assertEqual(len(default_task_backend.results), 1)  # no third attempt
+        self.assertFalse(SealedReport.objects.exists())
+
+    def tearDown(self):
+        task_backends["default"].clear()
