@@ -292,6 +292,20 @@ class ModerationPageTests(QueryCountMixin, PersonaTestCase):
         positions = [plain.index(f'id="line-{code}"') for code in ("S1.1", "S1.2", "S1.3")]
         self.assertEqual(positions, sorted(positions))
 
+    def test_a_conflicting_agreed_score_keeps_the_typed_rationale_beside_the_saved_one(self):
+        url = f"{A}moderate/line/S1.2/"
+        first = {"S1.2-level": "3", "S1.2-rationale": "Agreed in the first tab.", "S1.2-version": "0"}
+        self.client.post(url, first)
+        stale = {"S1.2-level": "4", "S1.2-rationale": "Typed in the second tab, do not lose.", "S1.2-version": "0"}
+        response = self.client.post(url, stale)
+        self.assertEqual(response.status_code, 409)
+        self.assertContains(response, "What you typed (not saved)", status_code=409)
+        self.assertContains(response, "Typed in the second tab, do not lose.", status_code=409)
+        self.assertContains(response, "Copy mine back", status_code=409)
+        self.assertContains(response, "Agreed in the first tab.", status_code=409)  # the saved version
+        agreed = self.assessment.agreed_scores.get(line__code="S1.2")
+        self.assertEqual((agreed.level, agreed.rationale), (3, "Agreed in the first tab."))
+
     def test_agreed_score_with_evidence_flag(self):
         response = self.client.post(
             f"{A}moderate/line/S1.2/",
