@@ -134,3 +134,24 @@ print(sorted(m for m in sys.modules if m.split(".")[0] in {"weasyprint", "pydyf"
         )
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertEqual(result.stdout.strip(), "[]", "a module imported at start-up imports WeasyPrint")
+
+
+class MakeRunTests(SimpleTestCase):
+    def test_make_run_serves_on_the_port_given_and_the_readme_says_so(self):
+        result = subprocess.run(
+            ["make", "-n", "run", "PORT=8123", "HOST=127.0.0.1"], cwd=BASE_DIR, capture_output=True, text=True
+        )
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("manage.py runserver 127.0.0.1:8123", result.stdout)
+        self.assertIn("make run PORT=8123", (BASE_DIR / "README.md").read_text())
+
+    def test_no_runtime_package_needs_a_compiler_or_libpq_dev(self):
+        # psycopg2 builds from source where there is no wheel (it needs gcc and
+        # libpq-dev); psycopg 3's binary extra bundles libpq in its wheel.
+        pins = [
+            line.split("#")[0].strip()
+            for line in (BASE_DIR / "requirements.txt").read_text().splitlines()
+            if line.split("#")[0].strip()
+        ]
+        self.assertFalse([pin for pin in pins if pin.lower().startswith("psycopg2")])
+        self.assertTrue([pin for pin in pins if pin.lower().startswith("psycopg[binary]==")])
