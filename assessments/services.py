@@ -385,12 +385,22 @@ def _send_invitations(assessment: Assessment, respondents: Iterable[Respondent],
         body = render_to_string("assessments/email/invitation.txt", context)
         messages.append((respondent.pk, respondent.user.email, body))
     field = "last_reminded_at" if reminder else "invitation_sent_at"
-    transaction.on_commit(lambda: _deliver(messages, subject, field))
+    transaction.on_commit(lambda: _queue_emails(messages, subject, field))
     return len(messages)
 
 
-def _deliver(messages: list[tuple[int, str, str]], subject: str, field: str) -> None:
-    """Send each queued email and record when it went; one failure does not stop the rest."""
+def _queue_emails(messages: list[tuple[int, str, str]], subject: str, field: str) -> None:
+    """Hand the e-mails to the task backend named by EMAIL_TASK_BACKEND: the worker's
+    queue in production, so that no request waits on a mail server."""
+    from assessments.tasks import send_emails
+
+    send_emails.using(backend=settings.EMAIL_TASK_BACKEND).enqueue([list(m) for m in messages], subject, field)
+
+
+def _deliver(messages: list[tuple[int, str, str]], subject: str, field: str) -> int:
+    """Send each queued email and record when it went; one failure does not stop the
+    rest. Returns how many went."""
+    sent = 0
     for respondent_id, address, body in messages:
         try:
             send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [address])
@@ -398,6 +408,8 @@ def _deliver(messages: list[tuple[int, str, str]], subject: str, field: str) -> 
             logger.exception("Could not send %s to respondent %s", field, respondent_id)
             continue
         Respondent.objects.filter(pk=respondent_id).update(**{field: timezone.now()})
+        sent += 1
+    return sent
 
 
 @transaction.atomic

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "organisations",
     "assessments",
     "reporting",
+    "transfer",
     "operations",
     "django_tasks_db",
 ]
@@ -260,3 +261,5 @@ _task_backend = env_str("TASK_BACKEND", "immediate")
 if _task_backend not in TASK_BACKENDS:
     raise ImproperlyConfigured(f"TASK_BACKEND must be one of {', '.join(TASK_BACKENDS)}, not {_task_backend!r}.")
 TASKS = {"default": {"BACKEND": TASK_BACKENDS[_task_backend]}}
+# The alias that sends e-mails (tests send them at once to read the outbox).
+EMAIL_TASK_BACKEND = "default"

@@ -36,3 +36,5 @@ TASKS = {
     # The worker's queue, as in production (tests/operations/test_worker.py).
     "database": {"BACKEND": "django_tasks_db.DatabaseBackend"},
 }
+# E-mails go out at once, so that tests read them in the outbox.
+EMAIL_TASK_BACKEND = "immediate"

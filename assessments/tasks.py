@@ -1,0 +1,13 @@
+"""The assessments app's background work (django.tasks): e-mails go out from the worker
+where there is one (TASK_BACKEND=database), never from a web request."""
+
+from django.tasks import task
+
+
+@task
+def send_emails(messages: list[list], subject: str, field: str) -> int:
+    """Send queued invitations or reminders: each message is [respondent id, address,
+    body]; `field` is the respondent's timestamp to set when one goes out."""
+    from assessments.services import _deliver
+
+    return _deliver([tuple(message) for message in messages], subject, field)

@@ -1,0 +1,33 @@
+"""E-mails go out from the worker: the request only queues them (after its commit)."""
+
+from django.core import mail
+from django.test import override_settings
+from django_tasks_db.models import DBTaskResult
+
+from assessments import services
+from tests.base import PersonaTestCase
+from tests.factories import make_assessment, make_framework
+
+
+class EmailsOnTheWorkerTests(PersonaTestCase):
+    @override_settings(EMAIL_TASK_BACKEND="database")
+    def test_opening_queues_the_invitations_for_the_worker_and_sends_nothing_itself(self):
+        assessment = make_assessment(
+            self.trust,
+            secretary=self.secretary,
+            respondents=[self.executive, self.non_executive],
+            frameworks=[make_framework()],
+            status="draft",
+        )
+        with self.captureOnCommitCallbacks(execute=True):
+            services.open_assessment(assessment, by=self.secretary)
+        self.assertEqual(mail.outbox, [])
+        task = DBTaskResult.objects.get()
+        self.assertEqual((task.task_path, task.status), ("assessments.tasks.send_emails", "READY"))
+        # The worker sends them and records when they went.
+        from assessments.tasks import send_emails
+
+        args = task.args_kwargs["args"]
+        self.assertEqual(send_emails.call(*args), 2)
+        self.assertEqual(len(mail.outbox), 2)
+        self.assertEqual(assessment.respondents.filter(invitation_sent_at__isnull=False).count(), 2)
