@@ -726,7 +726,7 @@ def read_files(paths: Sequence[Path], *, display_root: Path | None = None) -> Ba
             problems.append(Problem(name, None, "", f"cannot be read: {exc}."))
             continue
         try:
-            doc = yaml.load(raw, Loader=_Loader)  # _Loader is a SafeLoader
+            doc = yaml.load(raw, Loader=_Loader)  # nosec B506: _Loader subclasses yaml.SafeLoader
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             reason = getattr(exc, "problem", None) or str(exc)

@@ -17,7 +17,7 @@ from django.contrib.auth import get_user_model
 
 from organisations.models import ConsultantAssignment, IntegratedCareSystem, Membership, Organisation
 
-DEFAULT_PASSWORD = "demo-board-2026"
+DEFAULT_PASSWORD = "demo-board-2026"  # nosec B105: the documented demo password; DEBUG only
 DEMO_ICS = "QWO"  # NHS West Yorkshire Integrated Care Board
 DEMO_TRUST = "RR8"  # Leeds Teaching Hospitals NHS Trust
 DEMO_SYSTEM_TRUSTS = ["RR8", "RAE", "RCF", "RWY", "RGD", "RY6"]  # six real trusts of West Yorkshire

@@ -47,7 +47,7 @@ document.addEventListener("keydown", (event) => {
   if (event.key !== "Enter") return;
   const input = event.target;
   if (!(input instanceof HTMLInputElement) || input.type !== "radio") return;
-  const line = input.closest(".score-line[hx-post]");
+  const line = input.closest(".score-line[data-hx-post]");
   if (!line) return;
   event.preventDefault();
   input.checked = true;

@@ -5,7 +5,9 @@ CDN): we launch /usr/bin/chromium, which `make test` and `.ci/run` install. A
 missing browser fails the tests rather than skipping them.
 """
 
+import hashlib
 import os
+import re
 from pathlib import Path
 from unittest import mock
 
@@ -14,6 +16,7 @@ from django.contrib.staticfiles.testing import StaticLiveServerTestCase
 from django.core.servers.basehttp import WSGIServer
 from django.db import connection
 from django.test.testcases import LiveServerThread, QuietWSGIRequestHandler
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import sync_playwright
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -26,6 +29,10 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+# HTML_SNAPSHOTS=<folder>: every HTML page the browser is served (the server's own bytes,
+# as the browser parsed them, error pages included) is saved there for
+# `scripts/validate-html <folder>`. `.ci/run` sets it for the SQLite pass of `make test`.
+HTML_SNAPSHOTS = os.environ.get("HTML_SNAPSHOTS")
 # WCAG 2.2 AA, as NHS services must meet.
 AXE_OPTIONS = {
     "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]},
@@ -49,6 +56,44 @@ class OneRequestAtATimeServerThread(LiveServerThread):
         return WSGIServer((self.host, self.port), QuietWSGIRequestHandler, allow_reuse_address=False)
 
 
+def save_html_snapshots(browser, folder: Path) -> None:
+    """Save every page that a context of `browser` is served into `folder`.
+
+    Tests make contexts and tabs of their own (a second tab, a fresh context), so the
+    hook is on `new_context` and each context's "page" event. The document's response
+    body is saved rather than `page.content()`, which serialises the DOM after the parser
+    has repaired the markup (and after scripts have changed it). A page served twice
+    with the same bytes is saved once.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def save(response) -> None:
+        request = response.request
+        if not request.is_navigation_request() or request.frame.parent_frame is not None:
+            return
+        if response.status // 100 == 3 or "text/html" not in response.headers.get("content-type", ""):
+            return
+        try:
+            body = response.body()
+        except PlaywrightError:  # the tab or context closed before the body came: no page left
+            return
+        path = re.sub(r"[^A-Za-z0-9._-]+", "_", response.url.split("://", 1)[-1].split("/", 1)[-1]).strip("_")
+        name = f"{path[:100] or 'home'}-{response.status}-{hashlib.sha256(body).hexdigest()[:12]}.html"
+        (folder / name).write_bytes(body)
+
+    def watch(page) -> None:
+        page.on("response", save)
+
+    new_context = browser.new_context
+
+    def new_context_with_snapshots(*args, **kwargs):
+        context = new_context(*args, **kwargs)
+        context.on("page", watch)
+        return context
+
+    browser.new_context = new_context_with_snapshots
+
+
 class BrowserTestCase(StaticLiveServerTestCase):
     if connection.vendor == "sqlite":
         server_thread_class = OneRequestAtATimeServerThread
@@ -64,6 +109,8 @@ class BrowserTestCase(StaticLiveServerTestCase):
         cls.enterClassContext(mock.patch.dict(os.environ, {"DJANGO_ALLOW_ASYNC_UNSAFE": "true"}))
         cls.playwright = sync_playwright().start()
         cls.browser = cls.playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        if HTML_SNAPSHOTS:
+            save_html_snapshots(cls.browser, Path(HTML_SNAPSHOTS))
 
     @classmethod
     def tearDownClass(cls):
