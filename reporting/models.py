@@ -97,3 +97,32 @@ class LineFigure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.line_code} of assessment {self.assessment_id}: {self.level}"
+
+
+class PreparedPdf(models.Model):
+    """A PDF made on request by the worker (a draft report, a director's own page, an ICS
+    comparison): asked for, then fetched when ready. Kept for a short while so that a
+    reload does not make it again; the person who asked is the only one who gets it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Being prepared"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    owner = models.ForeignKey("auth.User", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20)
+    # The SHA-256 of what was asked for (kind, arguments, the figures' fingerprint where
+    # there is one), so the same request finds the same PDF and a changed one does not.
+    key = models.CharField(max_length=64)
+    arguments = models.JSONField()
+    status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
+    pdf = models.FileField(upload_to="prepared/", max_length=300, blank=True)
+    filename = models.CharField(max_length=200)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["owner", "kind", "key"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} PDF for user {self.owner_id}: {self.status}"

@@ -22,3 +22,11 @@ def seal_report(sign_off_id: int, attempt: int = 1) -> int:
         if attempt < ATTEMPTS:
             seal_report.enqueue(sign_off_id, attempt=attempt + 1)
         raise
+
+
+@task
+def prepare_pdf(prepared_id: int) -> None:
+    """Make a PDF someone asked for (reporting/prepared.py)."""
+    from reporting.prepared import prepare
+
+    prepare(prepared_id)

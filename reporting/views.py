@@ -3,12 +3,14 @@ check of a printed report. Access: reporting/access.py."""
 
 from __future__ import annotations
 
+import json
 import re
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET
 
@@ -24,9 +26,10 @@ from reporting.comparison import (
     national,
     national_choices,
 )
-from reporting.models import SealedReport
+from reporting.models import PreparedPdf, SealedReport
+from reporting.prepared import make_now, request_pdf
 from reporting.selectors import build_report, furthest_from_board, own_scores
-from reporting.services import ReportError, render_report_pdf, report_context, seal
+from reporting.services import ReportError, report_context, seal
 
 HASH_RE = re.compile(r"^[0-9a-f]{64}$")
 
@@ -64,12 +67,8 @@ def report_pdf(request: HttpRequest, ods_code: str, year: int) -> HttpResponse:
         sealed = SealedReport.objects.filter(sign_off=record).select_related("sign_off", "assessment").first()
         if sealed is None and runs_on_worker():
             # The sign-off queued the sealing for the worker: never render in a request.
-            response = render(
-                request, "reporting/preparing.html", {"assessment": assessment, "organisation": assessment.organisation}
-            )
-            response.status_code = 202
-            response["Cache-Control"] = "no-store"
-            return response
+            what = f"The signed-off report of {assessment.organisation.name} for {assessment.period_label}"
+            return _preparing(request, what=what, back_url=_report_url(assessment), sealed=True)
         if sealed is None:
             try:
                 sealed = seal(record)
@@ -77,11 +76,9 @@ def report_pdf(request: HttpRequest, ods_code: str, year: int) -> HttpResponse:
                 raise Http404(str(exc)) from exc
         # This address serves whichever sign-off is in force, which a reopening changes.
         return _sealed_response(sealed, cache="private, no-cache")
-    pdf = render_report_pdf(build_report(assessment))
-    response = HttpResponse(pdf.content, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{_filename(assessment, "-draft.pdf")}"'
-    response["Cache-Control"] = "no-store"
-    return response
+    arguments = {"ods_code": ods_code, "year": year, "filename": _filename(assessment, "-draft.pdf")}
+    version = build_report(assessment).data_sha256() if runs_on_worker() else ""
+    return _pdf(request, "draft", arguments, version=version, what="The draft report", back=_report_url(assessment))
 
 
 @require_GET
@@ -94,6 +91,44 @@ def sealed_pdf(request: HttpRequest, ods_code: str, year: int, number: int) -> H
     if sealed is None:
         raise Http404("No sealed report with that number.")
     return _sealed_response(sealed)
+
+
+def _report_url(assessment) -> str:
+    return reverse("reporting:report", args=[assessment.organisation.ods_code, assessment.period_start_year])
+
+
+def _pdf(request: HttpRequest, kind: str, arguments: dict, *, version: str, what: str, back: str) -> HttpResponse:
+    """A PDF made on request: by the worker where there is one (a page that waits for
+    it), at once otherwise."""
+    if not runs_on_worker():
+        made = make_now(request.user, kind, arguments)
+        return _download(made.content, made.filename)
+    prepared = request_pdf(request.user, kind, arguments, version=version, retry=request.GET.get("again") == "1")
+    if prepared.status == PreparedPdf.Status.READY:
+        with prepared.pdf.open("rb") as file:
+            return _download(file.read(), prepared.filename)
+    failed = prepared.status == PreparedPdf.Status.FAILED
+    kept = request.GET.copy()
+    kept["again"] = "1"
+    retry = request.path + "?" + kept.urlencode()
+    return _preparing(request, what=what, back_url=back, failed=failed, retry_url=retry)
+
+
+def _download(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _preparing(
+    request: HttpRequest, *, what: str, back_url: str, sealed=False, failed=False, retry_url=""
+) -> HttpResponse:
+    """202 while the worker makes it; 200 with the failure and "Try again" if it failed."""
+    context = {"what": what, "back_url": back_url, "sealed": sealed, "failed": failed, "retry_url": retry_url}
+    response = render(request, "reporting/preparing.html", context, status=200 if failed else 202)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def _sealed_response(sealed: SealedReport, *, cache: str = "private, max-age=86400, immutable") -> FileResponse:
@@ -157,12 +192,12 @@ def mine(request: HttpRequest, ods_code: str, year: int) -> HttpResponse:
 
 @require_GET
 def mine_pdf(request: HttpRequest, ods_code: str, year: int) -> HttpResponse:
-    context = _own_context(request, ods_code, year)
-    pdf = render_report_pdf(context.pop("report"), "reporting/mine_print.html", **context)
-    response = HttpResponse(pdf.content, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{_filename(context["assessment"], "-my-scores.pdf")}"'
-    response["Cache-Control"] = "no-store"
-    return response
+    respondent = get_own_respondent(request.user, ods_code, year)
+    assessment = respondent.assessment
+    arguments = {"ods_code": ods_code, "year": year, "filename": _filename(assessment, "-my-scores.pdf")}
+    version = build_report(assessment).data_sha256() if runs_on_worker() else ""
+    back = reverse("reporting:mine", args=[ods_code, year])
+    return _pdf(request, "mine", arguments, version=version, what="Your scores beside the board's", back=back)
 
 
 @login_required
@@ -264,18 +299,27 @@ def comparison_export(request: HttpRequest, ods_code: str, name: str) -> HttpRes
 
 @require_GET
 def comparison_pdf(request: HttpRequest, ods_code: str) -> HttpResponse:
-    from django.template.loader import render_to_string
-
-    from reporting.pdf import render_pdf
 
     ics, data = _comparison(request, ods_code)
-    html = render_to_string("reporting/comparison_print.html", {"comparison": data, "ics": ics}, request=request)
-    pdf = render_pdf(html)
-    response = HttpResponse(pdf.content, content_type="application/pdf")
-    name = slugify(f"ics comparison {ics.ods_code} {data.period_label}")
-    response["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
-    response["Cache-Control"] = "no-store"
-    return response
+    arguments = {
+        "ods_code": ics.ods_code,
+        "framework_id": data.framework.pk if data.framework else None,
+        "period": data.period,
+        "types": data.types,
+        "sort": data.sort,
+        "descending": data.descending,
+        "filename": slugify(f"ics comparison {ics.ods_code} {data.period_label}") + ".pdf",
+    }
+    version = _comparison_version(data) if runs_on_worker() else ""
+    back = reverse("reporting:comparison", args=[ics.ods_code]) + "?" + request.GET.urlencode()
+    return _pdf(request, "comparison", arguments, version=version, what="The comparison", back=back)
+
+
+def _comparison_version(data) -> str:
+    """What makes the comparison's PDF differ: every figure it prints."""
+    rows = [(r.organisation.ods_code, r.status, [str(c) for c in r.cells]) for r in data.rows]
+    spread = [None if q is None else [q.count, str(q.lower), str(q.median), str(q.upper)] for q in data.spread]
+    return json.dumps([rows, spread], sort_keys=True)
 
 
 @require_GET
