@@ -20,7 +20,7 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Exists, Max, OuterRef
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -593,17 +593,24 @@ def save_answer(answer: Answer, data: AnswerInput, *, by, max_level: int | None 
     # The status, the submission and the version are checked in the same statement as
     # the write, not trusted from when the request began: a save that races "start
     # moderation", a submission in another tab or a save in another tab changes nothing.
-    updated = Answer.objects.filter(
-        pk=answer.pk,
-        version=data.version,
-        respondent__user=by,
-        # The role is checked here too, in the same statement: still a director or the chair.
-        respondent__assessment__organisation__memberships__user=by,
-        respondent__assessment__organisation__memberships__role__in=[Role.DIRECTOR, Role.CHAIR],
-        respondent__removed_at__isnull=True,
-        respondent__submitted_at__isnull=True,
-        respondent__assessment__status=Status.OPEN,
-    ).update(**values, version=data.version + 1, updated_at=timezone.now())
+    # The role is checked here too, in the same statement: still a director or the chair.
+    still_allowed = Respondent.objects.filter(
+        pk=OuterRef("respondent_id"),
+        user=by,
+        assessment__organisation__memberships__user=by,
+        assessment__organisation__memberships__role__in=[Role.DIRECTOR, Role.CHAIR],
+        removed_at__isnull=True,
+        submitted_at__isnull=True,
+        assessment__status=Status.OPEN,
+    )
+    # pk and version on the answer row itself, the rest in EXISTS: a single-table UPDATE
+    # whose version test PostgreSQL re-checks against the row another save has just
+    # committed. (With the conditions as joins Django writes `WHERE id IN (subquery)`,
+    # and the re-check saw the old version in the subquery: two saves from one version
+    # both landed. tests/assessments/test_concurrency.py.)
+    updated = Answer.objects.filter(Exists(still_allowed), pk=answer.pk, version=data.version).update(
+        **values, version=data.version + 1, updated_at=timezone.now()
+    )
     if not updated:
         current = Answer.objects.select_related("respondent__assessment").get(pk=answer.pk)
         state = current.respondent
