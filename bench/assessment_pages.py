@@ -12,35 +12,26 @@ median; autosave ≤ 6 queries and ≤ 10 ms; moderation page ≤ 10 queries.
 
 import os
 import random
-import statistics
 import sys
-import tempfile
-import time
 from io import StringIO
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DEBUG", "0")
-os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-" + "x" * 40)
-os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
-tmp = tempfile.TemporaryDirectory()
-os.environ.setdefault("DATABASE_URL", f"sqlite:///{tmp.name}/bench.sqlite3")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ics_governance.settings")
 
-import django  # noqa: E402
+from bench.common import measure as _measure  # noqa: E402
+from bench.common import setup_django  # noqa: E402
 
-django.setup()
+setup_django(own_media=False)
 
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext, get_runner  # noqa: E402
+from django.test.utils import get_runner  # noqa: E402
 
 RUNS = int(os.environ.get("BENCH_RUNS", "200"))
 RESPONDENTS = 15
-TRANSACTION_CONTROL = {"BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE"}
 
 
 def build():
@@ -82,26 +73,10 @@ def build():
 
 
 def measure(label: str, request, runs: int = RUNS) -> None:
-    for _ in range(10):
-        request()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        response = request()
-        times.append((time.perf_counter() - start) * 1000)
-        assert response.status_code == 200, (label, response.status_code)
-    with CaptureQueriesContext(connection) as captured:
-        request()
-    # Transaction control (BEGIN/COMMIT, savepoints) is not a query of the page's own.
-    queries = [q for q in captured.captured_queries if q["sql"].split()[0] not in TRANSACTION_CONTROL]
-    p95 = statistics.quantiles(times, n=20)[-1]
-    print(f"{label:44} {statistics.median(times):10.2f} {p95:8.2f} {len(queries):8d}")
+    _measure(label, request, runs=runs, warm_up=10, width=44, decimals=2)
 
 
 def main() -> None:
-    settings.STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"
-    settings.STATIC_ROOT = None
-    settings.ALLOWED_HOSTS = ["testserver"]
     # Never touch a real database: bench on a throwaway test database.
     runner = get_runner(settings)(verbosity=0)
     old = runner.setup_databases()

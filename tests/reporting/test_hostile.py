@@ -1,8 +1,8 @@
 """A hostile tester's look at the maturity report: who can learn what, and what hostile
 text can do to the page, the PDF, the exports and the PDF's URL fetcher.
 
-Tests that pass document a defence that holds. Tests marked `expectedFailure` with a
-"FINDING" comment show a real problem that is not fixed yet.
+Each test documents a defence that holds. Those with a "FINDING" comment were real
+problems when written, fixed since; the test keeps them fixed.
 """
 
 import base64
