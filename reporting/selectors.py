@@ -318,12 +318,10 @@ def build_report(assessment: Assessment, *, charts: bool = True) -> Report:
 
 
 def _name_then(assessment: Assessment) -> str:
-    """The organisation's name in the assessment's period, where its history is known."""
+    """The organisation's name in the assessment's period (its current name where the
+    day of a rename is not recorded)."""
     organisation = assessment.organisation
-    name_on = getattr(organisation, "name_on", None)
-    if name_on is None:
-        return organisation.name
-    return name_on(datetime.date(assessment.period_start_year, 4, 1)) or organisation.name
+    return organisation.name_on(datetime.date(assessment.period_start_year, 4, 1)) or organisation.name
 
 
 def _group(items, *, key):
