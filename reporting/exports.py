@@ -171,7 +171,7 @@ def _cell(value):
 def as_csv(header: list[str], rows: Iterable[list]) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(header)
+    writer.writerow([_cell(name) for name in header])  # section codes come from framework files
     for row in rows:
         writer.writerow([_cell(value) for value in row])
     return out.getvalue()
@@ -194,7 +194,7 @@ def _workbook(sheets) -> bytes:
     workbook.remove(workbook.active)
     for title, (header, rows) in sheets:
         sheet = workbook.create_sheet(title)
-        sheet.append(header)
+        sheet.append([neutralise(name) for name in header])
         for row in rows:
             cells = []
             for value in row:

@@ -39,6 +39,10 @@ class ExportTests(ReportTestCase):
             self.assertEqual(neutralise(f"{start}1"), f"'{start}1")
         self.assertEqual(neutralise("Plain"), "Plain")
         self.assertEqual(neutralise(-0.5), -0.5)
+        # Headers too: a framework file's section code is text a spreadsheet could run.
+        from reporting.exports import as_csv
+
+        self.assertEqual(as_csv(["=SUM(A1)", "S1"], []).splitlines()[0], "'=SUM(A1),S1")
 
     def test_the_exports_hold_the_report_figures_and_no_names(self):
         self.scored()
