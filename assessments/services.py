@@ -607,7 +607,7 @@ def save_answer(answer: Answer, data: AnswerInput, *, by, max_level: int | None 
     # whose version test PostgreSQL re-checks against the row another save has just
     # committed. (With the conditions as joins Django writes `WHERE id IN (subquery)`,
     # and the re-check saw the old version in the subquery: two saves from one version
-    # both landed. tests/assessments/test_concurrency.py.)
+    # both landed. tests/postgres/test_concurrency.py.)
     updated = Answer.objects.filter(Exists(still_allowed), pk=answer.pk, version=data.version).update(
         **values, version=data.version + 1, updated_at=timezone.now()
     )
