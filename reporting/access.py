@@ -6,6 +6,9 @@
   signed-off assessments at all: `Assessment.objects.visible_to`).
 - Everyone else: 404, as if it did not exist.
 - A director's own page: that director only, once signed off.
+- Asking for a failed sealing of the signed-off PDF to be tried again: the secretary
+  and chair (they run the assessment; the chair signed it off). Everyone who opens the
+  report sees that it failed.
 """
 
 from __future__ import annotations
@@ -60,3 +63,10 @@ def get_own_respondent(user, ods_code: str, year: int) -> Respondent:
     if respondent is None:
         raise Http404("No scores of yours in a signed-off assessment here.")
     return respondent
+
+
+def may_retry_sealing(user, organisation_id: int) -> bool:
+    """Whether the person may ask for a failed sealing to be tried again: one query."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return Membership.objects.filter(user=user, organisation_id=organisation_id, role__in=MANAGERS).exists()

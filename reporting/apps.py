@@ -2,7 +2,8 @@ from django.apps import AppConfig
 
 
 class ReportingConfig(AppConfig):
-    """The maturity report. It reads assessments and writes only its own sealed reports;
+    """The maturity report. It reads assessments and writes only its own tables (sealed
+    reports, failed sealings, comparison figures, PDFs made on request);
     nothing imports it. It learns of a sign-off from the assessments app's signal."""
 
     name = "reporting"

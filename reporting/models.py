@@ -1,8 +1,11 @@
-"""The only table the reporting app writes: the report sealed at each sign-off."""
+"""The reporting app's own tables: the report sealed at each sign-off (and a sealing that
+failed), the comparison's summary rows, and PDFs made on request."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from assessments.models import AppendOnly, Assessment, SignOffRecord
 
@@ -39,6 +42,45 @@ class SealedReport(AppendOnly):
     @property
     def number(self) -> int:
         return self.sign_off.sequence
+
+
+class SealingFailure(models.Model):
+    """A sealing that failed on its last attempt (reporting/tasks.py), so that the report
+    page can say so instead of "being prepared" for ever. One row per failed run: a
+    secretary or chair asking for it to be tried again is recorded on the row
+    (`retried_by`, `retried_at`, set once), and the next failure is a new row, so at most
+    one is open (not yet tried again) at a time. A sealed report of the sign-off
+    supersedes them all; they stay, as a record of what happened.
+
+    Only the exception's class is kept, never its message (which could quote people's
+    text) nor its traceback: those are in the log for the administrators."""
+
+    sign_off = models.ForeignKey(SignOffRecord, on_delete=models.CASCADE, related_name="sealing_failures")
+    attempts = models.PositiveSmallIntegerField()
+    failed_at = models.DateTimeField(default=timezone.now)
+    error = models.CharField(max_length=200)
+    retried_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    retried_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["sign_off", "pk"]
+        constraints = [
+            # At most one failure nobody has yet asked to try again: the report reads it in
+            # the query that reads the sign-offs (reporting/selectors.py, `open_failure`).
+            models.UniqueConstraint(
+                fields=["sign_off"], condition=models.Q(retried_at__isnull=True), name="sealing_failure_one_open"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Sealing of sign-off {self.sign_off_id} failed ({self.error}, {self.attempts} attempts)"
+
+    @property
+    def tried(self) -> str:
+        """How many times it was tried, in words: "once", "twice", "3 times"."""
+        return {1: "once", 2: "twice"}.get(self.attempts, f"{self.attempts} times")
 
 
 class SectionFigure(models.Model):

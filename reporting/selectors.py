@@ -20,6 +20,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.db.models import FilteredRelation, Q
 from django.utils import timezone
 
 from assessments.models import Action, AgreedScore, Assessment, Evidence, Respondent, SignOffRecord
@@ -174,6 +175,14 @@ class Report:
         return getattr(self.sign_off, "sealed_report", None) if self.sign_off else None
 
     @property
+    def sealing_failure(self):
+        """The failed sealing of the sign-off in force, while it is not sealed and nobody
+        has asked to try again (reporting.models.SealingFailure)."""
+        if self.sign_off is None or self.sealed is not None:
+            return None
+        return getattr(self.sign_off, "open_failure", None)
+
+    @property
     def lines(self) -> list[LineResult]:
         return [line for fw in self.frameworks for section in fw.sections for line in section.lines]
 
@@ -265,9 +274,15 @@ def build_report(assessment: Assessment, *, charts: bool = True) -> Report:
             evidence.append(item)
     evidence.sort(key=lambda item: (item.line.code, item.as_at, item.pk))
 
-    # Every sign-off and reopening, newest first, with who signed and the report sealed
-    # at each: one query for the stamp, the sealed PDF and the earlier ones.
-    records = list(assessment.sign_off_records.select_related("by", "sealed_report").order_by("-sequence"))
+    # Every sign-off and reopening, newest first, with who signed, the report sealed at
+    # each and a failed sealing nobody has tried again (at most one: its constraint): one
+    # query for the stamp, the sealed PDF, the earlier ones and a sealing that failed.
+    open_failure = FilteredRelation("sealing_failures", condition=Q(sealing_failures__retried_at__isnull=True))
+    records = list(
+        assessment.sign_off_records.annotate(open_failure=open_failure)
+        .select_related("by", "sealed_report", "open_failure")
+        .order_by("-sequence")
+    )
     signed_off = assessment.status == Assessment.Status.SIGNED_OFF and records
     sign_off = records[0] if signed_off and records[0].kind == SignOffRecord.Kind.SIGNED_OFF else None
     peers = _peer_spreads(assessment, {line.framework.slug for line in lines}, sign_off)

@@ -1,4 +1,5 @@
-"""Writing the one thing the reporting app writes: the sealed report of a sign-off."""
+"""Writing what the reporting app writes about a sign-off: its sealed report, and a
+sealing that failed (with who asked for it to be tried again)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,15 @@ import json
 import logging
 from typing import TYPE_CHECKING
 
+from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
+from django.utils import timezone
 
 from assessments.models import Assessment, SignOffRecord
-from reporting.models import SealedReport
+from reporting.access import may_retry_sealing
+from reporting.models import SealedReport, SealingFailure
 from reporting.selectors import PEER_MINIMUM, Report, build_report, canonical_json, fingerprint
 from reporting.text import plain
 
@@ -24,6 +28,10 @@ logger = logging.getLogger(__name__)
 
 class ReportError(Exception):
     pass
+
+
+class SealingRefused(ReportError):
+    """Trying a sealing again is refused; the message says why, in plain words."""
 
 
 def stamp_text(report: Report) -> str:
@@ -53,6 +61,17 @@ def render_report_pdf(report: Report, template: str = "reporting/report_print.ht
     return render_pdf(render_to_string(template, {**report_context(report), **extra}))
 
 
+def _require_in_force(assessment: Assessment, record: SignOffRecord) -> None:
+    latest = assessment.latest_sign_off()
+    if (
+        record.kind != SignOffRecord.Kind.SIGNED_OFF
+        or assessment.status != Assessment.Status.SIGNED_OFF
+        or latest is None
+        or latest.pk != record.pk
+    ):
+        raise ReportError("Only the sign-off in force of a signed-off assessment is sealed.")
+
+
 def seal(record: SignOffRecord) -> SealedReport:
     """Render the final PDF of a sign-off once and store it with both fingerprints.
 
@@ -64,14 +83,7 @@ def seal(record: SignOffRecord) -> SealedReport:
     if existing is not None:
         return existing
     assessment = Assessment.objects.select_related("organisation", "ics", "previous").get(pk=record.assessment_id)
-    latest = assessment.latest_sign_off()
-    if (
-        record.kind != SignOffRecord.Kind.SIGNED_OFF
-        or assessment.status != Assessment.Status.SIGNED_OFF
-        or latest is None
-        or latest.pk != record.pk
-    ):
-        raise ReportError("Only the sign-off in force of a signed-off assessment is sealed.")
+    _require_in_force(assessment, record)
 
     report = build_report(assessment)
     data = json.loads(canonical_json(report.data()))
@@ -100,3 +112,70 @@ def seal(record: SignOffRecord) -> SealedReport:
         raise
     logger.info("Sealed report %s for sign-off %s (%s pages).", sealed.pk, record.pk, pdf.pages)
     return sealed
+
+
+# --- A sealing that failed ---------------------------------------------------------
+
+
+def record_sealing_failure(sign_off_id: int, *, attempts: int, error: BaseException) -> SealingFailure:
+    """The task's last attempt failed: keep that for the report page (the exception's class
+    only; its message and traceback are in the log)."""
+    kind = type(error)
+    values = {
+        "attempts": attempts,
+        "error": f"{kind.__module__}.{kind.__qualname__}"[:200],
+        "failed_at": timezone.now(),
+    }
+    try:
+        with transaction.atomic():
+            return SealingFailure.objects.create(sign_off_id=sign_off_id, **values)
+    except IntegrityError:
+        # Already failed, and nobody has asked again since (a sealing queued twice): the
+        # open failure is the latest.
+        failure = SealingFailure.objects.get(sign_off_id=sign_off_id, retried_at__isnull=True)
+        SealingFailure.objects.filter(pk=failure.pk).update(**values)
+        failure.refresh_from_db()
+        return failure
+
+
+def sealing_failure(record: SignOffRecord) -> SealingFailure | None:
+    """The sign-off's failed sealing that nobody has asked to try again yet, if there is
+    one (the caller checks first that it is not sealed: a sealed report supersedes it)."""
+    return SealingFailure.objects.filter(sign_off=record, retried_at__isnull=True).first()
+
+
+def retry_sealing(record: SignOffRecord, *, by) -> SealingFailure:
+    """Queue the sealing of a sign-off whose sealing failed again, for the worker (which
+    tries it twice, as at sign-off).
+
+    For the secretary and chair of the organisation only, checked here whoever calls
+    (PermissionDenied). Refused with SealingRefused when the sign-off is already sealed,
+    is not the one in force, or its sealing has not failed (it is still being prepared,
+    or someone has already asked). Who asked and when is written on the failure, once:
+    two people asking at the same moment queue one sealing. The task is queued after the
+    commit, so the worker finds the request recorded."""
+    assessment = Assessment.objects.select_related("organisation").get(pk=record.assessment_id)
+    if not may_retry_sealing(by, assessment.organisation_id):
+        raise PermissionDenied("Only the organisation's secretary or chair can ask for the PDF to be made again.")
+    try:
+        _require_in_force(assessment, record)
+    except ReportError as exc:
+        raise SealingRefused("That sign-off is no longer the one in force: there is nothing to make again.") from exc
+    if SealedReport.objects.filter(sign_off=record).exists():
+        raise SealingRefused("The signed-off PDF has been made: download it from the report.")
+    failure = sealing_failure(record)
+    if failure is None:
+        raise SealingRefused("The signed-off PDF is being made; there is nothing to try again.")
+
+    from reporting.tasks import seal_report
+
+    with transaction.atomic():
+        claimed = SealingFailure.objects.filter(pk=failure.pk, retried_at__isnull=True).update(
+            retried_by=by, retried_at=timezone.now()
+        )
+        if not claimed:
+            raise SealingRefused("Someone has just asked for the signed-off PDF to be made again.")
+        transaction.on_commit(lambda: seal_report.enqueue(record.pk))
+    logger.info("Sealing of sign-off %s queued again at the request of user %s.", record.pk, by.pk)
+    failure.refresh_from_db()
+    return failure

@@ -9,6 +9,7 @@ A = "organisations/<str:ods_code>/assessments/<int:year>/"
 urlpatterns = [
     path(A + "report/", views.report, name="report"),
     path(A + "report/pdf/", views.report_pdf, name="pdf"),
+    path(A + "report/pdf/try-again/", views.seal_again, name="seal-again"),
     path(A + "report/sealed/<int:number>/", views.sealed_pdf, name="sealed-pdf"),
     path(A + "report/export/<str:name>", views.export, name="export"),
     path(A + "report/mine/", views.mine, name="mine"),

@@ -6,15 +6,17 @@ from __future__ import annotations
 import json
 import re
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.text import slugify
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
-from assessments.access import SCORERS
+from assessments.access import MANAGERS, SCORERS, get_assessment_for_user
+from assessments.models import Assessment
 from operations.views import runs_on_worker
 from reporting import exports
 from reporting.access import get_own_respondent, get_report_access, reports_visible_to
@@ -29,7 +31,7 @@ from reporting.comparison import (
 from reporting.models import PreparedPdf, SealedReport
 from reporting.prepared import make_now, request_pdf
 from reporting.selectors import build_report, furthest_from_board, own_scores
-from reporting.services import ReportError, report_context, seal
+from reporting.services import ReportError, SealingRefused, report_context, retry_sealing, seal, sealing_failure
 
 HASH_RE = re.compile(r"^[0-9a-f]{64}$")
 
@@ -53,6 +55,11 @@ def report(request: HttpRequest, ods_code: str, year: int) -> HttpResponse:
         # Directors and the chair score; whether this one did is the own page's business
         # (a 404 there), which keeps the report page within its query budget.
         "own_page": built.sign_off is not None and access.role in SCORERS,
+        # A sealing that failed on its last attempt, said to all, with "Try again" for
+        # those who may ask (reporting/access.py).
+        "sealing_failure": built.sealing_failure,
+        "seal_again_url": _seal_again_url(assessment) if access.is_manager else "",
+        "on_worker": runs_on_worker(),
     }
     return render(request, "reporting/report.html", context)
 
@@ -61,14 +68,23 @@ def report(request: HttpRequest, ods_code: str, year: int) -> HttpResponse:
 def report_pdf(request: HttpRequest, ods_code: str, year: int) -> HttpResponse:
     """The sealed PDF of the sign-off in force (sealed now if the task did not), or, before
     sign-off, a draft rendered on request and never stored."""
-    assessment = get_report_access(request.user, ods_code, year).assessment
+    access = get_report_access(request.user, ods_code, year)
+    assessment = access.assessment
     record = assessment.latest_sign_off() if assessment.status == assessment.Status.SIGNED_OFF else None
     if record is not None:
         sealed = SealedReport.objects.filter(sign_off=record).select_related("sign_off", "assessment").first()
         if sealed is None and runs_on_worker():
             # The sign-off queued the sealing for the worker: never render in a request.
+            # If its last attempt failed, say so (no waiting for ever) and offer to try again.
             what = f"The signed-off report of {assessment.organisation.name} for {assessment.period_label}"
-            return _preparing(request, what=what, back_url=_report_url(assessment), sealed=True)
+            return _preparing(
+                request,
+                what=what,
+                back_url=_report_url(assessment),
+                sealed=True,
+                failure=sealing_failure(record),
+                retry_url=_seal_again_url(assessment) if access.is_manager else "",
+            )
         if sealed is None:
             try:
                 sealed = seal(record)
@@ -93,8 +109,33 @@ def sealed_pdf(request: HttpRequest, ods_code: str, year: int, number: int) -> H
     return _sealed_response(sealed)
 
 
+@require_POST
+def seal_again(request: HttpRequest, ods_code: str, year: int) -> HttpResponse:
+    """The signed-off PDF's "Try again", after its sealing failed: queue it for the worker
+    once more. The secretary and chair only (checked here and again by the service); back
+    to the page it was asked from (the report, or the PDF's waiting page)."""
+    assessment = get_assessment_for_user(request.user, ods_code, year, roles=MANAGERS).assessment
+    record = assessment.latest_sign_off() if assessment.status == Assessment.Status.SIGNED_OFF else None
+    if record is None:
+        messages.error(request, "The assessment is not signed off: there is no signed-off PDF to make.")
+    else:
+        try:
+            retry_sealing(record, by=request.user)
+        except SealingRefused as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, "The signed-off PDF is being made again by the background worker.")
+    if request.POST.get("then") == "pdf":
+        return redirect("reporting:pdf", ods_code=assessment.organisation.ods_code, year=assessment.period_start_year)
+    return redirect(_report_url(assessment))
+
+
 def _report_url(assessment) -> str:
     return reverse("reporting:report", args=[assessment.organisation.ods_code, assessment.period_start_year])
+
+
+def _seal_again_url(assessment) -> str:
+    return reverse("reporting:seal-again", args=[assessment.organisation.ods_code, assessment.period_start_year])
 
 
 def _pdf(request: HttpRequest, kind: str, arguments: dict, *, version: str, what: str, back: str) -> HttpResponse:
@@ -122,10 +163,21 @@ def _download(content: bytes, filename: str) -> HttpResponse:
 
 
 def _preparing(
-    request: HttpRequest, *, what: str, back_url: str, sealed=False, failed=False, retry_url=""
+    request: HttpRequest, *, what: str, back_url: str, sealed=False, failed=False, retry_url="", failure=None
 ) -> HttpResponse:
-    """202 while the worker makes it; 200 with the failure and "Try again" if it failed."""
-    context = {"what": what, "back_url": back_url, "sealed": sealed, "failed": failed, "retry_url": retry_url}
+    """202 while the worker makes it (the page checks again every 5 seconds); 200 with the
+    failure and "Try again" if it failed: a PDF made on request is asked for again with a
+    link (`retry_url`, its owner's), a sealed one with a POST (`failure` is the failed
+    sealing, `retry_url` the form's address for those who may ask, else empty)."""
+    failed = failed or failure is not None
+    context = {
+        "what": what,
+        "back_url": back_url,
+        "sealed": sealed,
+        "failed": failed,
+        "retry_url": retry_url,
+        "failure": failure,
+    }
     response = render(request, "reporting/preparing.html", context, status=200 if failed else 202)
     response["Cache-Control"] = "no-store"
     return response
