@@ -165,12 +165,20 @@ def _download(content: bytes, filename: str) -> HttpResponse:
 def _preparing(
     request: HttpRequest, *, what: str, back_url: str, sealed=False, failed=False, retry_url="", failure=None
 ) -> HttpResponse:
-    """202 while the worker makes it (the page checks again every 5 seconds); 200 with the
-    failure and "Try again" if it failed: a PDF made on request is asked for again with a
-    link (`retry_url`, its owner's), a sealed one with a POST (`failure` is the failed
-    sealing, `retry_url` the form's address for those who may ask, else empty)."""
+    """202 while the worker makes it; 200 with the failure and "Try again" if it failed: a
+    PDF made on request is asked for again with a link (`retry_url`, its owner's), a
+    sealed one with a POST (`failure` is the failed sealing, `retry_url` the form's
+    address for those who may ask, else empty).
+
+    While it waits, the page does not refresh itself (a timed refresh fails WCAG 2.2.1):
+    static/js/app.js asks `check_url` every 5 seconds and, once the answer is no longer
+    202, opens it (the PDF downloads; a failure shows its page). Without JavaScript,
+    "Check again" does the same. `check_url` never asks for a retry (no `again=1`)."""
     failed = failed or failure is not None
+    kept = request.GET.copy()
+    kept.pop("again", None)
     context = {
+        "check_url": request.path + ("?" + kept.urlencode() if kept else ""),
         "what": what,
         "back_url": back_url,
         "sealed": sealed,

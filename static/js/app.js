@@ -63,3 +63,32 @@ document.body.addEventListener("htmx:afterSettle", (event) => {
   const button = scope.querySelector && scope.querySelector(".conflict-mine [data-copy-mine]");
   if (button) button.focus();
 });
+
+// A PDF being made by the worker (templates/reporting/preparing.html): ask its address
+// every 5 seconds, without reloading the page, until the answer is no longer 202
+// ("being prepared"); then open it, so that the PDF downloads, or a failure shows its
+// page. The reading of the answer is stopped at once: only its status is needed.
+(() => {
+  const box = document.querySelector("[data-wait-for-pdf]");
+  if (!box) return;
+  const url = box.dataset.waitForPdf;
+  const status = box.querySelector("[data-wait-status]");
+  const check = async () => {
+    let response;
+    try {
+      response = await fetch(url, { credentials: "same-origin", cache: "no-store" });
+    } catch {
+      setTimeout(check, 5000); // the network or the server is away for a moment
+      return;
+    }
+    if (response.body) response.body.cancel().catch(() => {});
+    if (response.status === 202) {
+      setTimeout(check, 5000);
+      return;
+    }
+    const isPdf = (response.headers.get("Content-Type") || "").startsWith("application/pdf");
+    if (isPdf && status) status.textContent = "The PDF is ready: it is downloading.";
+    window.location.assign(url);
+  };
+  setTimeout(check, 5000);
+})();
