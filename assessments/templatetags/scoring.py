@@ -42,5 +42,8 @@ def target_options(form) -> SafeString:
     return format_html_join(
         "",
         '<option value="{}"{}>{}</option>',
-        ((value, " selected" if str(value) == current else "", label) for value, label in form.fields["target_level"].choices),
+        (
+            (value, " selected" if str(value) == current else "", label)
+            for value, label in form.fields["target_level"].choices
+        ),
     )

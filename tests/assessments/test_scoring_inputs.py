@@ -27,7 +27,9 @@ class ScoringInputsTests(SimpleTestCase):
             radios,
         )
         self.assertEqual(radios.count(" checked"), 1)
-        self.assertIn('value="dk" id="id_W3.1-level_3" aria-describedby="level-dk"> <span>Don&#x27;t know</span>', radios)
+        self.assertIn(
+            'value="dk" id="id_W3.1-level_3" aria-describedby="level-dk"> <span>Don&#x27;t know</span>', radios
+        )
         self.assertEqual(
             options,
             '<option value="">No target</option><option value="1">1 Low</option>'
