@@ -233,8 +233,14 @@ def main() -> None:
     psql(f'DROP DATABASE IF EXISTS "{DB}"')
     psql(f'CREATE DATABASE "{DB}"')
     data = build()
+    # A session of its own, so that stopping its process group stops gunicorn and the worker too.
     server = subprocess.Popen(
-        ["scripts/serve"], cwd=ROOT, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        ["scripts/serve"],
+        cwd=ROOT,
+        env=ENV,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     try:
         for _ in range(120):
@@ -260,7 +266,11 @@ def main() -> None:
             server.wait(timeout=60)
         except ProcessLookupError:
             pass
-    print(f"{CONNECTIONS} connections, {SECONDS} s each, gunicorn 2 workers × 4 threads, PostgreSQL, 2 cores")
+    workers, threads = ENV.get("WEB_CONCURRENCY", "2"), ENV.get("GUNICORN_THREADS", "4")
+    print(
+        f"{CONNECTIONS} connections, {SECONDS} s each, gunicorn {workers} workers × {threads} threads, "
+        f"PostgreSQL, {os.cpu_count()} cores"
+    )
     print("| Request | Requests/s | p50 | p99 | Errors |")
     print("|---|---|---|---|---|")
     for r in results:
