@@ -75,6 +75,9 @@ def build() -> dict:
     from reporting.services import seal
 
     call_command("migrate", verbosity=0)
+    # The sealing below renders the report with the production static files storage,
+    # which needs the collected files' manifest (scripts/serve collects them again later).
+    call_command("collectstatic", interactive=False, verbosity=0)
     call_command("load_frameworks", stdout=StringIO())
     call_command("load_organisations", stdout=StringIO())
     trust = Organisation.objects.get(ods_code="RR8")

@@ -10,8 +10,11 @@ class ReportingConfig(AppConfig):
     verbose_name = "Maturity reports"
 
     def ready(self) -> None:
+        from django.tasks.signals import task_finished
+
         from assessments.signals import assessment_reopened, assessment_signed_off
         from reporting import receivers
 
         assessment_signed_off.connect(receivers.seal_on_sign_off, dispatch_uid="reporting.seal_on_sign_off")
         assessment_reopened.connect(receivers.forget_on_reopening, dispatch_uid="reporting.forget_on_reopening")
+        task_finished.connect(receivers.record_sealing_given_up, dispatch_uid="reporting.record_sealing_given_up")

@@ -117,13 +117,14 @@ def seal(record: SignOffRecord) -> SealedReport:
 # --- A sealing that failed ---------------------------------------------------------
 
 
-def record_sealing_failure(sign_off_id: int, *, attempts: int, error: BaseException) -> SealingFailure:
-    """The task's last attempt failed: keep that for the report page (the exception's class
-    only; its message and traceback are in the log)."""
-    kind = type(error)
+def record_sealing_failure(sign_off_id: int, *, attempts: int, error: BaseException | str) -> SealingFailure:
+    """The task's last attempt failed: keep that for the report page (the exception's class,
+    or its dotted path, only; its message and traceback are in the log)."""
+    if not isinstance(error, str):
+        error = f"{type(error).__module__}.{type(error).__qualname__}"
     values = {
         "attempts": attempts,
-        "error": f"{kind.__module__}.{kind.__qualname__}"[:200],
+        "error": error[:200],
         "failed_at": timezone.now(),
     }
     try:

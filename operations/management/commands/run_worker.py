@@ -195,7 +195,24 @@ def put_back(task, *, reason: str, now: datetime.datetime, **details) -> int:
     if changed:
         worker = task.worker_ids[-1] if task.worker_ids else None
         log(event, level, id=str(task.pk), task=task.task_path, worker=worker, claims=claims, reason=reason, **details)
+        if event == "task_given_up":
+            announce_given_up(task.pk)
     return changed
+
+
+def announce_given_up(task_id) -> None:
+    """Send Django's `task_finished` for a task given up here, as db_worker does for one
+    that failed in its hands, so that whoever waits for it learns of it (the reporting
+    app records a sealing given up, for the report page; the task log writes its line)."""
+    from django.tasks.signals import task_finished
+    from django_tasks_db.backend import DatabaseBackend
+    from django_tasks_db.models import DBTaskResult
+
+    result = DBTaskResult.objects.get(pk=task_id).task_result
+    # A receiver's error must not stop the heartbeat thread: it is logged, with the task.
+    for _receiver, error in task_finished.send_robust(sender=DatabaseBackend, task_result=result):
+        if isinstance(error, Exception):
+            log("task_finished_receiver_failed", logging.ERROR, id=str(task_id), error=type(error).__name__)
 
 
 def log(event: str, level: int, **fields) -> None:
