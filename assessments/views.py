@@ -3,11 +3,13 @@ a form, call a service, then redirect or render (a page, or a partial for htmx).
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db import DatabaseError
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -47,6 +49,8 @@ Status = Assessment.Status
 # What a service may refuse with: a broken rule, or the lock (from the service's own
 # check or, as a backstop, from the database).
 REFUSED = (AssessmentError, AssessmentLocked)
+
+logger = logging.getLogger(__name__)
 
 
 def _url(name: str, assessment: Assessment, *args) -> str:
@@ -457,12 +461,22 @@ def score_line(request: HttpRequest, ods_code: str, year: int, line_code: str) -
         return response
     # Otherwise only the status (with the new version) is replaced, so that the keyboard
     # focus stays where the person is working, and the progress panel is updated.
-    sections = scoring_progress(respondent)
-    context["page"] = {
-        "sections": sections,
-        "answered": sum(p.answered for p in sections),
-        "total": sum(p.total for p in sections),
-    }
+    try:
+        sections = scoring_progress(respondent)
+    except DatabaseError:
+        if not saved:
+            raise
+        # The answer is saved (its transaction committed): say so, with its new version,
+        # rather than answer a stored save with an error because the progress panel could
+        # not be read (the database went away in between). The panel is left as it was.
+        logger.warning("Answer %s saved; its progress panel could not be read.", answer.pk, exc_info=True)
+        sections = None
+    if sections is not None:
+        context["page"] = {
+            "sections": sections,
+            "answered": sum(p.answered for p in sections),
+            "total": sum(p.total for p in sections),
+        }
     context["section"] = answer.line.section
     context["organisation"] = respondent.assessment.organisation
     return render(request, "assessments/score_section.html#autosave", context, status=status)

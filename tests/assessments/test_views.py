@@ -2,9 +2,10 @@
 evidence uploads, history, and their query counts."""
 
 import datetime
+from unittest import mock
 
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
+from django.db import OperationalError, connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -106,6 +107,28 @@ class ScoringPageTests(QueryCountMixin, PersonaTestCase):
         self.assertContains(response, 'name="S1.1-version" value="1"')
         answer = self.answer()
         self.assertEqual((answer.level, answer.target_level, answer.comment, answer.version), (4, 5, "Improving", 1))
+
+    def test_a_save_stored_before_the_database_went_away_is_acknowledged(self):
+        # The answer's UPDATE committed; then the progress panel's query fails (PostgreSQL
+        # restarting: bench/faults.py saw it). The director is told it is saved, with its
+        # new version, so that the next save is not refused as stale.
+        with (
+            mock.patch("assessments.views.scoring_progress", side_effect=OperationalError("server closed")),
+            self.assertLogs("assessments.views", "WARNING"),
+        ):
+            response = self.post_line(level="4")
+        self.assertEqual(response.status_code, 200)
+        self.assertContains(response, "Saved")
+        self.assertContains(response, 'name="S1.1-version" value="1"')
+        self.assertNotContains(response, "score-progress")
+        self.assertEqual((self.answer().level, self.answer().version), (4, 1))
+
+    def test_a_save_that_was_not_stored_is_not_acknowledged(self):
+        # An invalid save (nothing stored) with the database gone is an error, not "Saved".
+        with mock.patch("assessments.views.scoring_progress", side_effect=OperationalError("server closed")):
+            with self.assertRaises(OperationalError):
+                self.post_line(level="9")
+        self.assertEqual(self.answer().version, 0)
 
     def test_leaving_and_coming_back_restores_everything(self):
         self.post_line(level="2", target="4", comment="Half way")
