@@ -394,14 +394,28 @@ def _queue_emails(messages: list[tuple[int, str, str]], subject: str, field: str
     queue in production, so that no request waits on a mail server."""
     from assessments.tasks import send_emails
 
-    send_emails.using(backend=settings.EMAIL_TASK_BACKEND).enqueue([list(m) for m in messages], subject, field)
+    queued_at = timezone.now().isoformat()
+    send_emails.using(backend=settings.EMAIL_TASK_BACKEND).enqueue(
+        [list(m) for m in messages], subject, field, queued_at=queued_at
+    )
 
 
-def _deliver(messages: list[tuple[int, str, str]], subject: str, field: str) -> int:
+def _deliver(messages: list[tuple[int, str, str]], subject: str, field: str, queued_at: str | None = None) -> int:
     """Send each queued email and record when it went; one failure does not stop the
-    rest. Returns how many went."""
+    rest. Returns how many went.
+
+    A task can run twice (its worker died, and run_worker put it back in the queue): a
+    director whose `field` was set since the e-mails were queued (`queued_at`) already
+    has this one and is not sent it again."""
     sent = 0
+    done: set[int] = set()
+    if queued_at:
+        ids = [respondent_id for respondent_id, _, _ in messages]
+        since = {f"{field}__gte": datetime.datetime.fromisoformat(queued_at)}
+        done = set(Respondent.objects.filter(pk__in=ids, **since).values_list("pk", flat=True))
     for respondent_id, address, body in messages:
+        if respondent_id in done:
+            continue
         try:
             send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [address])
         except Exception:
