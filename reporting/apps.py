@@ -17,4 +17,4 @@ class ReportingConfig(AppConfig):
 
         assessment_signed_off.connect(receivers.seal_on_sign_off, dispatch_uid="reporting.seal_on_sign_off")
         assessment_reopened.connect(receivers.forget_on_reopening, dispatch_uid="reporting.forget_on_reopening")
-        task_finished.connect(receivers.record_sealing_given_up, dispatch_uid="reporting.record_sealing_given_up")
+        task_finished.connect(receivers.record_task_given_up, dispatch_uid="reporting.record_task_given_up")

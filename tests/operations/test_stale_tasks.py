@@ -275,3 +275,15 @@ class SealingAfterAKilledWorkerTests(TransactionTestCase):
         self.assertEqual((failure.attempts, failure.error), (run_worker.MAX_CLAIMS, receivers.WORKER_LOST))
         self.assertIsNone(failure.retried_at)
         self.assertFalse(SealedReport.objects.filter(sign_off=record).exists())
+
+
+class HeartbeatKeepsGoingTests(TestCase):
+    def test_an_error_other_than_the_databases_is_logged_and_the_beat_carries_on(self):
+        with (
+            mock.patch.object(run_worker, "close_old_connections"),  # the test's transaction stays open
+            mock.patch.object(run_worker, "requeue_stale_tasks", side_effect=LookupError("task row gone")),
+            self.assertLogs("ics.tasks", "ERROR") as logs,
+        ):
+            self.assertTrue(run_worker.beat("w1", look_for_stale=True))
+        self.assertEqual([(e["event"], e["error"]) for e in events(logs)], [("heartbeat_error", "LookupError")])
+        self.assertTrue(WorkerHeartbeat.objects.filter(worker_id="w1").exists())

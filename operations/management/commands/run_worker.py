@@ -128,6 +128,10 @@ def beat(worker_id: str, *, look_for_stale: bool) -> bool:
         log("heartbeat_failed", logging.WARNING, worker=worker_id, error=type(exc).__name__)
         close_quietly()
         return False
+    except Exception as exc:  # noqa: BLE001 - logged as a JSON line below, and the thread must live
+        # Anything else (a task row that cannot be read back) must not end the thread:
+        # a worker whose heartbeat stopped would see its own task taken away.
+        log("heartbeat_error", logging.ERROR, worker=worker_id, error=type(exc).__name__)
     return True
 
 
