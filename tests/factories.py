@@ -106,6 +106,30 @@ def agree_all(assessment, *, by, level: int = 2) -> None:
         )
 
 
+def make_signed_off(*, framework: Framework | None = None):
+    """A small signed-off assessment of its own trust (RA1, in the ICS QAA), with a
+    secretary, a chair and one executive director (usernames "secretary", "chair",
+    "director"), every line agreed. Signing off queues the sealing on the task backend
+    in force (the tests' default, Dummy, never runs it). Returns the assessment."""
+    from assessments import services
+    from tests.base import add_member, make_ics, make_org, make_user
+
+    trust = make_org("RA1", "North Hospitals NHS Trust", make_ics("QAA", "North"))
+    secretary, chair, director = make_user("secretary"), make_user("chair"), make_user("director")
+    add_member(secretary, trust, "secretary")
+    add_member(chair, trust, "chair")
+    add_member(director, trust, "director", "executive")
+    assessment = make_assessment(
+        trust,
+        secretary=secretary,
+        respondents=[director],
+        frameworks=[framework or make_framework()],
+        status="moderation",
+    )
+    agree_all(assessment, by=chair)
+    return services.sign_off(assessment, by=chair)
+
+
 PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 

@@ -1,15 +1,14 @@
 """The page that waits for a PDF the worker is making: it passes axe with no timed
 refresh (WCAG 2.2.1), checks by itself, and the PDF downloads once it is ready."""
 
+from django.contrib.auth.models import User
 from django.test import override_settings
 from django_tasks_db.models import DBTaskResult
 
-from assessments import services
 from reporting.models import SealedReport
 from reporting.services import seal
-from tests.base import add_member, make_ics, make_org, make_user
 from tests.browser.base import BrowserTestCase
-from tests.factories import agree_all, make_assessment, make_framework
+from tests.factories import make_framework, make_signed_off
 
 ON_WORKER = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
@@ -18,21 +17,10 @@ ON_WORKER = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 class WaitingForPdfTests(BrowserTestCase):
     def setUp(self):
         super().setUp()
-        trust = make_org("RA1", "North Hospitals NHS Trust", make_ics("QAA", "North"))
-        secretary, self.chair, director = make_user("secretary"), make_user("chair"), make_user("director")
-        add_member(secretary, trust, "secretary")
-        add_member(self.chair, trust, "chair")
-        add_member(director, trust, "director", "executive")
-        assessment = make_assessment(
-            trust,
-            secretary=secretary,
-            respondents=[director],
-            frameworks=[make_framework(sections=1, lines_per_section=2)],
-            status="moderation",
-        )
-        agree_all(assessment, by=self.chair, level=2)
-        self.assessment = services.sign_off(assessment, by=self.chair)  # queued for a worker that never comes
-        self.url = f"/organisations/RA1/assessments/{assessment.period_start_year}/report/pdf/"
+        # Signed off: its sealing is queued for a worker that never comes.
+        self.assessment = make_signed_off(framework=make_framework(sections=1, lines_per_section=2))
+        self.chair = User.objects.get(username="chair")
+        self.url = f"/organisations/RA1/assessments/{self.assessment.period_start_year}/report/pdf/"
 
     def test_the_page_waits_without_refreshing_and_the_pdf_downloads_when_ready(self):
         page = self.page

@@ -11,8 +11,8 @@ from tests.factories import make_assessment, make_framework
 
 
 class EmailsOnTheWorkerTests(PersonaTestCase):
-    @override_settings(EMAIL_TASK_BACKEND="database")
-    def test_opening_queues_the_invitations_for_the_worker_and_sends_nothing_itself(self):
+    def opened(self):
+        """An assessment opened for two directors: their invitations queued, after the commit."""
         assessment = make_assessment(
             self.trust,
             secretary=self.secretary,
@@ -22,6 +22,11 @@ class EmailsOnTheWorkerTests(PersonaTestCase):
         )
         with self.captureOnCommitCallbacks(execute=True):
             services.open_assessment(assessment, by=self.secretary)
+        return assessment
+
+    @override_settings(EMAIL_TASK_BACKEND="database")
+    def test_opening_queues_the_invitations_for_the_worker_and_sends_nothing_itself(self):
+        assessment = self.opened()
         self.assertEqual(mail.outbox, [])
         task = DBTaskResult.objects.get()
         self.assertEqual((task.task_path, task.status), ("assessments.tasks.send_emails", "READY"))
@@ -35,15 +40,7 @@ class EmailsOnTheWorkerTests(PersonaTestCase):
 
     @override_settings(EMAIL_TASK_BACKEND="database")
     def test_a_task_run_again_after_its_worker_died_sends_only_what_had_not_gone(self):
-        assessment = make_assessment(
-            self.trust,
-            secretary=self.secretary,
-            respondents=[self.executive, self.non_executive],
-            frameworks=[make_framework()],
-            status="draft",
-        )
-        with self.captureOnCommitCallbacks(execute=True):
-            services.open_assessment(assessment, by=self.secretary)
+        assessment = self.opened()
         from assessments.tasks import send_emails
 
         queued = DBTaskResult.objects.get().args_kwargs

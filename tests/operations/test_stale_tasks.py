@@ -17,15 +17,13 @@ from django.test import TestCase, TransactionTestCase
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from assessments import services
 from operations.management.commands import run_worker
 from operations.models import WorkerHeartbeat
 from reporting import receivers
 from reporting.models import SealedReport, SealingFailure
 from reporting.services import seal
 from reporting.tasks import seal_report
-from tests.base import add_member, make_ics, make_org, make_user
-from tests.factories import agree_all, make_assessment, make_framework, reopen_for_cleanup
+from tests.factories import make_signed_off, reopen_for_cleanup
 
 NOW = timezone.now()
 STALE = run_worker.STALE_AFTER
@@ -216,16 +214,7 @@ class SealingAfterAKilledWorkerTests(TransactionTestCase):
         reopen_for_cleanup()
 
     def signed_off(self):
-        trust = make_org("RA1", "North Hospitals NHS Trust", make_ics("QAA", "North"))
-        secretary, chair, director = make_user("secretary"), make_user("chair"), make_user("director")
-        add_member(secretary, trust, "secretary")
-        add_member(chair, trust, "chair")
-        add_member(director, trust, "director", "executive")
-        assessment = make_assessment(
-            trust, secretary=secretary, respondents=[director], frameworks=[make_framework()], status="moderation"
-        )
-        agree_all(assessment, by=chair)
-        return services.sign_off(assessment, by=chair).latest_sign_off()
+        return make_signed_off().latest_sign_off()
 
     def killed_while_sealing(self, record) -> DBTaskResult:
         """The sealing claimed by a worker last seen long ago, then put back."""

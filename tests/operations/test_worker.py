@@ -6,11 +6,9 @@ from io import StringIO
 from django.core.management import call_command
 from django.test import TransactionTestCase
 
-from assessments import services
 from reporting.models import SealedReport
 from reporting.tasks import seal_report
-from tests.base import add_member, make_ics, make_org, make_user
-from tests.factories import agree_all, make_assessment, make_framework, reopen_for_cleanup
+from tests.factories import make_signed_off, reopen_for_cleanup
 
 
 class WorkerTests(TransactionTestCase):
@@ -18,16 +16,7 @@ class WorkerTests(TransactionTestCase):
         reopen_for_cleanup()
 
     def test_db_worker_runs_a_queued_sealing(self):
-        trust = make_org("RA1", "North Hospitals NHS Trust", make_ics("QAA", "North"))
-        secretary, chair, director = make_user("secretary"), make_user("chair"), make_user("director")
-        add_member(secretary, trust, "secretary")
-        add_member(chair, trust, "chair")
-        add_member(director, trust, "director", "executive")
-        assessment = make_assessment(
-            trust, secretary=secretary, respondents=[director], frameworks=[make_framework()], status="moderation"
-        )
-        agree_all(assessment, by=chair)
-        assessment = services.sign_off(assessment, by=chair)
+        assessment = make_signed_off()
         result = seal_report.using(backend="database").enqueue(assessment.latest_sign_off().pk)
         self.assertEqual(str(result.status), "READY")
         self.assertFalse(SealedReport.objects.exists())

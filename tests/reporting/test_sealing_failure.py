@@ -22,8 +22,8 @@ from reporting.models import SealedReport, SealingFailure
 from reporting.pdf import RenderError
 from reporting.services import SealingRefused, record_sealing_failure, retry_sealing, seal, sealing_failure
 from reporting.tasks import seal_report
-from tests.base import add_member, make_ics, make_org, make_user
-from tests.factories import agree_all, make_assessment, make_framework, reopen_for_cleanup
+from tests.base import add_member, make_user
+from tests.factories import make_signed_off, reopen_for_cleanup
 from tests.reporting.base import ReportTestCase
 
 # As `make serve` and production: sealing waits for the worker. "immediate" runs a queued
@@ -334,16 +334,7 @@ class SealingFailureOnTheWorkerTests(TransactionTestCase):
 
     @override_settings(TASKS=ON_WORKER)
     def test_db_worker_tries_twice_then_records_the_failure(self):
-        trust = make_org("RA1", "North Hospitals NHS Trust", make_ics("QAA", "North"))
-        secretary, chair, director = make_user("secretary"), make_user("chair"), make_user("director")
-        add_member(secretary, trust, "secretary")
-        add_member(chair, trust, "chair")
-        add_member(director, trust, "director", "executive")
-        assessment = make_assessment(
-            trust, secretary=secretary, respondents=[director], frameworks=[make_framework()], status="moderation"
-        )
-        agree_all(assessment, by=chair)
-        assessment = services.sign_off(assessment, by=chair)  # queues the sealing after the commit
+        assessment = make_signed_off()  # queues the sealing after the commit
         self.assertEqual(DBTaskResult.objects.filter(task_path=SEAL).count(), 1)
         with mock.patch("reporting.pdf.render_pdf", side_effect=_crash), self.assertLogs("reporting.tasks") as logs:
             call_command("db_worker", "--backend", "default", "--batch", "--no-startup-delay", stdout=StringIO())

@@ -17,12 +17,11 @@ from django.utils import timezone
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
-from assessments import services
 from operations.management.commands import run_worker
 from reporting.models import PreparedPdf, SealedReport, SealingFailure
 from reporting.tasks import prepare_pdf, seal_report
-from tests.base import add_member, make_ics, make_org, make_user
-from tests.factories import agree_all, make_assessment, make_framework, reopen_for_cleanup
+from tests.base import make_user
+from tests.factories import make_signed_off, reopen_for_cleanup
 
 
 class PreparedPdfGivenUpTests(TestCase):
@@ -50,16 +49,7 @@ class SealingInterruptedTests(TransactionTestCase):
         reopen_for_cleanup()
 
     def signed_off(self):
-        trust = make_org("RA1", "North Hospitals NHS Trust", make_ics("QAA", "North"))
-        secretary, chair, director = make_user("secretary"), make_user("chair"), make_user("director")
-        add_member(secretary, trust, "secretary")
-        add_member(chair, trust, "chair")
-        add_member(director, trust, "director", "executive")
-        assessment = make_assessment(
-            trust, secretary=secretary, respondents=[director], frameworks=[make_framework()], status="moderation"
-        )
-        agree_all(assessment, by=chair)
-        return services.sign_off(assessment, by=chair).latest_sign_off()
+        return make_signed_off().latest_sign_off()
 
     def test_a_sealing_stopped_by_a_second_signal_is_not_left_waiting_for_ever(self):
         record = self.signed_off()
