@@ -45,7 +45,7 @@ def seal_report(sign_off_id: int, attempt: int = 1) -> int:
                 ATTEMPTS,
             )
             try:
-                record_sealing_failure(sign_off_id, attempts=attempt, error=exc)
+                record_sealing_failure(sign_off_id, attempts=attempt, error=error)
             except Exception:
                 logger.exception("The failed sealing of sign-off %s could not be recorded.", sign_off_id)
         raise
